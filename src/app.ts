@@ -1,0 +1,141 @@
+import Fastify, { LogController } from 'fastify'
+import secureJson from 'secure-json-parse'
+import type { FastifyBaseLogger, FastifyInstance } from 'fastify'
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
+import { pino } from 'pino'
+import { RateLimiterMemory } from 'rate-limiter-flexible'
+import type { RateLimiterAbstract } from 'rate-limiter-flexible'
+import type { Config } from './config.ts'
+import { installAuth } from './http/auth.ts'
+import { installErrorHandling, sendError } from './http/errors.ts'
+import { createMetrics } from './http/metrics.ts'
+import type { Metrics } from './http/metrics.ts'
+import { installOpenApi } from './http/openapi.ts'
+import { installRequestContext, maskSecrets, requestIdFor } from './http/request-context.ts'
+import { RouteTable } from './http/route-table.ts'
+import { identityRoutes } from './modules/me/routes.ts'
+import { serviceRoutes } from './modules/service/routes.ts'
+import { tokenRoutes } from './modules/tokens/routes.ts'
+import { TokenService } from './modules/tokens/service.ts'
+import { TokenVerifier } from './modules/tokens/verifier.ts'
+import type { Clock } from './platform/clock.ts'
+import { systemClock } from './platform/clock.ts'
+import type { Db } from './platform/db.ts'
+import { ApiError, errorEnvelope } from './platform/errors.ts'
+
+export interface AppDeps {
+  config: Config
+  db: Db
+  clock?: Clock
+  /** A pino logger; default: JSON to stdout at config.logLevel. */
+  logger?: FastifyBaseLogger
+  /** Failed authentications per client address; default in-memory. */
+  authFailureLimiter?: RateLimiterAbstract
+}
+
+export interface App {
+  app: FastifyInstance
+  tokens: TokenService
+  verifier: TokenVerifier
+  metrics: Metrics
+  routes: RouteTable
+}
+
+const BODY_LIMIT_BYTES = 1_048_576
+
+export function createLogger(level: string, destination?: NodeJS.WritableStream): FastifyBaseLogger {
+  const options = {
+    level,
+    // Authorization never reaches a log line; URLs are masked in the access log.
+    redact: { paths: ['req.headers.authorization', 'headers.authorization', '*.secret', 'secret', '*.hash', 'hash'], censor: '[redacted]' },
+    serializers: {
+      req: (req: { method: string; url: string }) => ({ method: req.method, url: maskSecrets(req.url) }),
+    },
+  }
+  return (destination ? pino(options, destination) : pino(options)) as unknown as FastifyBaseLogger
+}
+
+/** Builds the whole HTTP app without listening: the server, the CLI and the tests all use it. */
+export async function buildApp(deps: AppDeps): Promise<App> {
+  const { config, db } = deps
+  const clock = deps.clock ?? systemClock
+  const logger = deps.logger ?? createLogger(config.logLevel)
+  const routes = new RouteTable()
+  const metrics = createMetrics(db)
+
+  const app = Fastify({
+    loggerInstance: logger,
+    logController: new LogController({ disableRequestLogging: true, requestIdLogLabel: 'request_id' }),
+    genReqId: (req) => requestIdFor(req.headers['x-request-id']),
+    bodyLimit: BODY_LIMIT_BYTES,
+    onProtoPoisoning: 'error',
+    onConstructorPoisoning: 'error',
+    trustProxy: config.trustProxy,
+    return503OnClosing: true,
+    requestTimeout: 30_000,
+    connectionTimeout: 60_000,
+    keepAliveTimeout: 72_000,
+    // the .json alias (API.md §14): /v1/teams/team_x.json is /v1/teams/team_x
+    rewriteUrl: (req) => {
+      const url = req.url ?? '/'
+      const q = url.indexOf('?')
+      const path = q === -1 ? url : url.slice(0, q)
+      return path.startsWith('/v1/') && path.endsWith('.json') ? path.slice(0, -5) + (q === -1 ? '' : url.slice(q)) : url
+    },
+    ajv: { customOptions: { allErrors: true, removeAdditional: false, coerceTypes: 'array', useDefaults: true } },
+    // malformed HTTP (and a request that is not received in time) still gets the envelope
+    clientErrorHandler: (error, socket) => {
+      if (!socket.writable) return socket.destroy()
+      const timeout = (error as NodeJS.ErrnoException).code === 'ERR_HTTP_REQUEST_TIMEOUT'
+      const apiError = timeout ? new ApiError('REQUEST_TIMEOUT') : new ApiError('INVALID_REQUEST', 'The HTTP request is malformed.')
+      const body = JSON.stringify(errorEnvelope(apiError, requestIdFor(undefined), config.publicBaseUrl))
+      socket.end(
+        `HTTP/1.1 ${apiError.status} ${timeout ? 'Request Timeout' : 'Bad Request'}\r\nContent-Type: application/json; charset=utf-8\r\n` +
+          `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\nCache-Control: no-store\r\nX-Content-Type-Options: nosniff\r\n\r\n${body}`,
+      )
+    },
+  }).withTypeProvider<TypeBoxTypeProvider>()
+  app.server.headersTimeout = 10_000
+
+  // Only JSON bodies exist in this API: a text/plain body is a 415, and the JSON parser tells a
+  // syntax error from a forbidden key (__proto__, constructor.prototype) precisely.
+  app.removeAllContentTypeParsers()
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, body, done) => {
+    const text = body as string
+    if (text.trim() === '') return done(new ApiError('INVALID_JSON', 'The body is empty but Content-Type is application/json; send a JSON value or no Content-Type.'), undefined)
+    try {
+      done(null, secureJson.parse(text, undefined, { protoAction: 'error', constructorAction: 'error' }))
+    } catch (error) {
+      const forbidden = !(error instanceof SyntaxError) || /prototype|constructor/i.test((error as Error).message)
+      done(new ApiError('INVALID_JSON', forbidden ? 'The JSON body contains a forbidden key (__proto__ or constructor.prototype).' : `The request body is not valid JSON: ${(error as Error).message}.`), undefined)
+    }
+  })
+  app.addHook('onRoute', (route) => {
+    const methods = Array.isArray(route.method) ? route.method : [route.method]
+    for (const method of methods) routes.add(method, route.url)
+  })
+
+  const verifier = new TokenVerifier({
+    db,
+    clock,
+    cacheTtlSeconds: config.tokenCacheTtlSeconds,
+    allowedModes: config.allowedModes,
+    failureLimiter: deps.authFailureLimiter ?? new RateLimiterMemory({ keyPrefix: 'auth_fail', points: config.authFailuresPerMinute, duration: 60 }),
+    metrics,
+    onBackgroundError: (error) => app.log.warn({ err: error }, 'background token bookkeeping failed'),
+  })
+  const tokens = new TokenService({ db, clock, onTokenChanged: (id) => verifier.evictToken(id) })
+
+  installRequestContext(app, metrics)
+  installAuth(app, verifier)
+  installErrorHandling(app, routes, config.publicBaseUrl)
+  await installOpenApi(app, { publicBaseUrl: config.publicBaseUrl })
+
+  await app.register(serviceRoutes, { db, metrics })
+  await app.register(identityRoutes, { db })
+  await app.register(tokenRoutes, { tokens, publicBaseUrl: config.publicBaseUrl })
+
+  void sendError
+  await app.ready()
+  return { app, tokens, verifier, metrics, routes }
+}

@@ -1,0 +1,238 @@
+import { writeFile } from 'node:fs/promises'
+import { parseArgs } from 'node:util'
+import { buildApp, createLogger } from '../app.ts'
+import { ConfigError, loadConfig } from '../config.ts'
+import type { Config, Mode } from '../config.ts'
+import { seedDemo } from '../modules/demo/seed.ts'
+import { findPartner, insertPartner, insertTeam, insertUser } from '../modules/partners/repository.ts'
+import { ROLES, isPermission } from '../modules/tokens/permissions.ts'
+import type { Role } from '../modules/tokens/permissions.ts'
+import { listActiveTokens } from '../modules/tokens/repository.ts'
+import { TokenService, toTokenResource } from '../modules/tokens/service.ts'
+import { systemClock } from '../platform/clock.ts'
+import { openDb } from '../platform/db.ts'
+import type { Db } from '../platform/db.ts'
+import { ApiError } from '../platform/errors.ts'
+import { isIdOf } from '../platform/ids.ts'
+import { migrate } from '../platform/migrate.ts'
+
+const USAGE = `Usage: tvb <command> [options]
+
+Commands:
+  migrate                                   apply pending database migrations
+  demo                                      seed a demo partner, teams, a user per role, and print a test token
+  partners create --name NAME [--team NAME]…
+                                            create a partner (and its teams; default one team "Default")
+  teams create --partner PTN_ID --name NAME create a team
+  users create --partner PTN_ID --email EMAIL --name NAME --role ROLE [--team TEAM_ID]…
+                                            create a user (default: in all the partner's teams)
+                                            roles: ${ROLES.join(', ')}
+  tokens create --user USR_ID [--mode test|live] [--name NAME] [--team TEAM_ID]… [--scope PERMISSION]… [--expires-in-days N]
+                                            create a token and print its secret (shown once)
+  tokens list --user USR_ID [--mode test|live]
+                                            list a user's unrevoked tokens
+  tokens revoke TOK_ID                      revoke a token
+  openapi [--out FILE]                      write the OpenAPI document (default: stdout)
+
+The database is DATABASE_URL when set, otherwise the embedded PGlite in DATA_DIR (./data).
+`
+
+class UsageError extends Error {}
+
+const OPTIONS = {
+  name: { type: 'string' },
+  team: { type: 'string', multiple: true },
+  partner: { type: 'string' },
+  email: { type: 'string' },
+  role: { type: 'string' },
+  user: { type: 'string' },
+  mode: { type: 'string' },
+  scope: { type: 'string', multiple: true },
+  'expires-in-days': { type: 'string' },
+  out: { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const
+
+type Values = ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true }>>['values']
+
+function required(values: Values, name: 'name' | 'partner' | 'email' | 'role' | 'user'): string {
+  const value = values[name]
+  if (!value) throw new UsageError(`--${name} is required`)
+  return value
+}
+
+function modeOf(values: Values): Mode {
+  const mode = values.mode ?? 'test'
+  if (mode !== 'test' && mode !== 'live') throw new UsageError(`--mode must be test or live, not "${mode}"`)
+  return mode
+}
+
+async function withDb<T>(config: Config, fn: (db: Db) => Promise<T>): Promise<T> {
+  const db = await openDb({ databaseUrl: config.databaseUrl, dataDir: config.dataDir })
+  try {
+    await migrate(db)
+    return await fn(db)
+  } finally {
+    await db.close()
+  }
+}
+
+const out = (line: string) => process.stdout.write(line + '\n')
+
+export async function run(argv: string[]): Promise<void> {
+  let parsed
+  try {
+    parsed = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true })
+  } catch (error) {
+    throw new UsageError((error as Error).message)
+  }
+  const { values, positionals } = parsed
+  const [command, sub, ...rest] = positionals
+  if (values.help || !command) {
+    out(USAGE)
+    if (!command && !values.help) throw new UsageError('a command is required')
+    return
+  }
+  const config = loadConfig()
+  const key = sub && !['openapi', 'migrate', 'demo'].includes(command) ? `${command} ${sub}` : command
+
+  switch (key) {
+    case 'migrate':
+      return withDb(config, async (db) => {
+        out(`migrations: ${db.kind}, applied ${(await migrate(db)).length === 0 ? 'nothing new (up to date)' : 'pending ones'}`)
+      })
+    case 'demo':
+      return withDb(config, async (db) => {
+        const demo = await seedDemo(db)
+        out(`partner ${demo.partnerId}`)
+        for (const id of demo.teamIds) out(`team    ${id}`)
+        for (const role of ROLES) out(`user    ${demo.users[role].id}  ${role}  ${demo.users[role].email}`)
+        out(`token   ${demo.tokenId}  (test mode, demo owner)`)
+        out(demo.token)
+      })
+    case 'partners create':
+      return withDb(config, async (db) => {
+        const name = required(values, 'name')
+        const teamNames = values.team?.length ? values.team : ['Default']
+        const now = systemClock.now()
+        const { partner, teams } = await db.transaction(async (tx) => {
+          const partner = await insertPartner(tx, name, now)
+          const teams = []
+          for (const teamName of teamNames) teams.push(await insertTeam(tx, partner.id, teamName, now))
+          return { partner, teams }
+        })
+        out(`partner ${partner.id}  ${partner.name}`)
+        for (const team of teams) out(`team    ${team.id}  ${team.name}`)
+      })
+    case 'teams create':
+      return withDb(config, async (db) => {
+        const partnerId = required(values, 'partner')
+        if (!(await findPartner(db, partnerId))) throw new UsageError(`no partner ${partnerId}`)
+        const team = await insertTeam(db, partnerId, required(values, 'name'), systemClock.now())
+        out(`team ${team.id}  ${team.name}`)
+      })
+    case 'users create':
+      return withDb(config, async (db) => {
+        const partnerId = required(values, 'partner')
+        const role = required(values, 'role').toUpperCase()
+        if (!(ROLES as readonly string[]).includes(role)) throw new UsageError(`--role must be one of ${ROLES.join(', ')}`)
+        const email = required(values, 'email')
+        if (!/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(email)) throw new UsageError(`--email "${email}" is not an email address`)
+        if (!(await findPartner(db, partnerId))) throw new UsageError(`no partner ${partnerId}`)
+        let teamIds = values.team ?? []
+        if (teamIds.length === 0) {
+          teamIds = (await db.query<{ id: string }>('SELECT id FROM teams WHERE partner_id = $1 ORDER BY created_at, id', [partnerId])).rows.map((r) => r.id)
+        }
+        try {
+          const user = await insertUser(db, { partnerId, email, name: required(values, 'name'), role: role as Role, teamIds }, systemClock.now())
+          out(`user ${user.id}  ${user.role}  ${user.email}  teams: ${user.team_ids.join(', ')}`)
+        } catch (error) {
+          const message = (error as Error).message
+          if (/users_partner_email_idx|duplicate key/.test(message)) throw new UsageError(`a user with email ${email} already exists in ${partnerId}`)
+          if (/does not belong/.test(message)) throw new UsageError(message)
+          throw error
+        }
+      })
+    case 'tokens create':
+      return withDb(config, async (db) => {
+        const userId = required(values, 'user')
+        const scopes = values.scope
+        for (const scope of scopes ?? []) if (!isPermission(scope)) throw new UsageError(`--scope ${scope} is not a permission`)
+        let expiresAt: string | undefined
+        if (values['expires-in-days'] !== undefined) {
+          const days = Number(values['expires-in-days'])
+          if (!Number.isInteger(days) || days < 1 || days > 365) throw new UsageError('--expires-in-days must be a whole number from 1 to 365')
+          expiresAt = new Date(Date.now() + days * 86_400_000 - 1000).toISOString()
+        }
+        const tokens = new TokenService({ db, clock: systemClock, onTokenChanged: () => {} })
+        const token = await tokens.create(userId, modeOf(values), { name: values.name ?? 'CLI token', team_ids: values.team, scopes, expires_at: expiresAt }, null)
+        out(`token ${token.id}  ${token.mode}  expires ${token.expires_at}  teams: ${token.team_ids.join(', ')}`)
+        out(token.secret)
+      })
+    case 'tokens list':
+      return withDb(config, async (db) => {
+        const userId = required(values, 'user')
+        const user = (await db.query<{ role: Role }>('SELECT role FROM users WHERE id = $1', [userId])).rows[0]
+        if (!user) throw new UsageError(`no user ${userId}`)
+        const rows = await listActiveTokens(db, userId, values.mode ? modeOf(values) : null)
+        if (rows.length === 0) out('(no unrevoked tokens)')
+        for (const row of rows) {
+          const t = toTokenResource(row, user.role, systemClock.now())
+          out(`${t.id}  ${t.mode}  ${t.status}  ${t.prefix}…  expires ${t.expires_at}  "${t.name}"`)
+        }
+      })
+    case 'tokens revoke':
+      return withDb(config, async (db) => {
+        const id = rest[0] ?? values.name
+        if (!id || !isIdOf('token', id)) throw new UsageError('tokens revoke needs a token id (tok_…)')
+        const tokens = new TokenService({ db, clock: systemClock, onTokenChanged: () => {} })
+        const token = await tokens.revokeById(id)
+        out(`revoked ${token.id} at ${token.revoked_at}`)
+      })
+    case 'openapi': {
+      const document = await openApiDocument(config)
+      const text = JSON.stringify(document, null, 2) + '\n'
+      if (values.out) {
+        await writeFile(values.out, text)
+        out(`wrote ${values.out}`)
+      } else process.stdout.write(text)
+      return
+    }
+    default:
+      throw new UsageError(`unknown command "${[command, sub].filter(Boolean).join(' ')}"`)
+  }
+}
+
+/** The document needs the routes, not a database: build the app over a database that refuses every query. */
+export async function openApiDocument(config: Config): Promise<unknown> {
+  const refuse = async (): Promise<never> => {
+    throw new Error('no database while exporting OpenAPI')
+  }
+  const db: Db = { kind: 'pglite', queryCount: 0, query: refuse, transaction: refuse, close: async () => {} }
+  const { app } = await buildApp({ config, db, logger: createLogger('silent') })
+  const document = app.swagger()
+  await app.close()
+  return document
+}
+
+export async function cli(argv: string[]): Promise<number> {
+  try {
+    await run(argv)
+    return 0
+  } catch (error) {
+    if (error instanceof UsageError || error instanceof ConfigError) {
+      process.stderr.write(`tvb: ${error.message} (see tvb --help)\n`)
+      return 2
+    }
+    if (error instanceof ApiError) {
+      process.stderr.write(`tvb: ${error.message}${error.details ? ' ' + JSON.stringify(error.details) : ''}\n`)
+      return 1
+    }
+    process.stderr.write(`tvb: ${(error as Error).message}\n`)
+    return 1
+  }
+}
+
+if (import.meta.url === `file://${process.argv[1]}` || process.argv[1]?.endsWith('/src/cli/main.ts')) {
+  cli(process.argv.slice(2)).then((code) => process.exit(code))
+}

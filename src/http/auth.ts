@@ -1,0 +1,46 @@
+import type { FastifyInstance } from 'fastify'
+import { ApiError } from '../platform/errors.ts'
+import type { Bucket } from '../modules/limits/buckets.ts'
+import type { Permission } from '../modules/tokens/permissions.ts'
+import type { AuthContext, TokenVerifier } from '../modules/tokens/verifier.ts'
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** true: no token needed (health, docs, error catalogue). */
+    public?: boolean
+    /** The permission the route requires beyond a valid token (API.md §5). */
+    permission?: Permission
+    /** Media types the route can answer with (406 otherwise); default application/json. */
+    produces?: string[]
+    /** The rate-limit bucket the route draws on (API.md §8); every authenticated route names one. */
+    bucket?: Bucket
+  }
+  interface FastifyRequest {
+    auth: AuthContext | null
+  }
+}
+
+/** Every non-public route authenticates in onRequest, before the body is even read. */
+export function installAuth(app: FastifyInstance, verifier: TokenVerifier): void {
+  app.decorateRequest('auth', null)
+  app.addHook('onRequest', async (request) => {
+    if (request.is404) return
+    const config = request.routeOptions.config
+    if (config.public) return
+    const query = request.query as Record<string, unknown> | undefined
+    if (query && ('access_token' in query || 'token' in query) && !request.headers.authorization) {
+      throw new ApiError('UNAUTHENTICATED', 'Tokens are never accepted in the query string; send Authorization: Bearer <token>.')
+    }
+    request.auth = await verifier.authenticate(request.headers.authorization, request.ip)
+    const required = config.permission
+    if (required && !request.auth.permissions.has(required)) {
+      throw new ApiError('PERMISSION_DENIED', `This operation needs the ${required} permission, which this token does not have.`, { required_permission: required })
+    }
+  })
+}
+
+/** The caller of an authenticated route (the auth hook guarantees it is set). */
+export function callerOf(request: { auth: AuthContext | null }): AuthContext {
+  if (!request.auth) throw new ApiError('UNAUTHENTICATED')
+  return request.auth
+}

@@ -1,0 +1,138 @@
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import { ApiError, errorEnvelope } from '../platform/errors.ts'
+import type { RouteTable } from './route-table.ts'
+
+export interface FieldError {
+  field: string
+  location: 'path' | 'body' | 'query' | 'header'
+  code: string
+  message: string
+}
+
+interface AjvError {
+  instancePath: string
+  keyword: string
+  message?: string
+  params: Record<string, unknown>
+}
+
+const PARTS = [
+  ['params', 'path'],
+  ['body', 'body'],
+  ['querystring', 'query'],
+  ['headers', 'header'],
+] as const
+
+function fieldName(error: AjvError): string {
+  let field = error.instancePath
+    .split('/')
+    .slice(1)
+    .map((seg) => (/^\d+$/.test(seg) ? `[${seg}]` : `.${seg.replace(/~1/g, '/').replace(/~0/g, '~')}`))
+    .join('')
+    .replace(/^\./, '')
+  const extra = (error.params.missingProperty ?? error.params.additionalProperty) as string | undefined
+  if (extra !== undefined) field = field ? `${field}.${extra}` : extra
+  return field || '(root)'
+}
+
+function messageOf(error: AjvError): string {
+  if (error.keyword === 'additionalProperties') return 'is not a known field'
+  if (error.keyword === 'required') return 'is required'
+  if (error.keyword === 'enum' && Array.isArray(error.params.allowedValues)) return `must be one of ${error.params.allowedValues.join(', ')}`
+  return error.message ?? error.keyword
+}
+
+/**
+ * Fastify stops at the first invalid part of a request; a partner wants every problem at once, so
+ * on a validation failure every part is checked again and all field errors are reported together.
+ */
+function allFieldErrors(request: FastifyRequest, first: FastifyError): FieldError[] {
+  const fields: FieldError[] = []
+  const seen = new Set<string>()
+  const sources: Record<string, unknown> = { params: request.params, body: request.body, querystring: request.query, headers: request.headers }
+  for (const [part, location] of PARTS) {
+    let validate: ((data: unknown) => boolean) & { errors?: AjvError[] | null }
+    try {
+      validate = request.getValidationFunction(part) as typeof validate
+    } catch {
+      continue
+    }
+    if (!validate || validate(sources[part])) continue
+    for (const error of validate.errors ?? []) {
+      // anyOf/oneOf report each failed branch plus a summary; the summary says enough
+      if (error.keyword === 'if' || error.keyword === 'then') continue
+      const entry: FieldError = { field: fieldName(error), location, code: error.keyword, message: messageOf(error) }
+      const key = `${entry.location}:${entry.field}:${entry.code}`
+      if (!seen.has(key)) {
+        seen.add(key)
+        fields.push(entry)
+      }
+    }
+  }
+  if (fields.length === 0) {
+    for (const error of (first.validation ?? []) as AjvError[]) {
+      fields.push({ field: fieldName(error), location: 'body', code: error.keyword, message: messageOf(error) })
+    }
+  }
+  return fields
+}
+
+/** Maps anything thrown to an ApiError; unknown errors become a 500 without internals. */
+export function toApiError(error: unknown, request: FastifyRequest): ApiError {
+  if (error instanceof ApiError) return error
+  const e = error as FastifyError
+  if (e.validation) {
+    const fields = allFieldErrors(request, e)
+    const summary = fields.map((f) => `${f.field} ${f.message}`).join('; ')
+    return new ApiError('VALIDATION_ERROR', `The request has ${fields.length} invalid field${fields.length === 1 ? '' : 's'}: ${summary}.`, { fields })
+  }
+  switch (e.code) {
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return new ApiError('UNSUPPORTED_MEDIA_TYPE', `Content-Type ${request.headers['content-type'] ?? '(none)'} is not supported; send application/json.`)
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return new ApiError('PAYLOAD_TOO_LARGE', undefined, { limit_bytes: 1_048_576 })
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+      return new ApiError('INVALID_JSON', 'The body is empty but Content-Type is application/json; send a JSON value or no Content-Type.')
+    case 'FST_ERR_CTP_INVALID_JSON_BODY':
+      return new ApiError('INVALID_JSON', 'The request body is not valid JSON.')
+    case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
+      return new ApiError('INVALID_REQUEST', 'Content-Length does not match the body.')
+  }
+  if (e instanceof SyntaxError || (e.statusCode === 400 && /JSON|prototype|constructor/i.test(e.message))) {
+    const forbidden = /prototype|constructor/i.test(e.message)
+    return new ApiError('INVALID_JSON', forbidden ? 'The JSON body contains a forbidden key (__proto__ or constructor).' : 'The request body is not valid JSON.')
+  }
+  if (e.statusCode && e.statusCode >= 400 && e.statusCode < 500) {
+    return new ApiError('INVALID_REQUEST', 'The request could not be processed as sent.')
+  }
+  return new ApiError('INTERNAL_ERROR')
+}
+
+export function sendError(reply: FastifyReply, error: ApiError, publicBaseUrl: string): FastifyReply {
+  if (error.headers) reply.headers(error.headers)
+  if (error.status === 401) reply.header('www-authenticate', 'Bearer realm="travoBooks"')
+  return reply
+    .code(error.status)
+    .type('application/json; charset=utf-8')
+    .send(JSON.stringify(errorEnvelope(error, String(reply.request.id), publicBaseUrl)))
+}
+
+export function installErrorHandling(app: FastifyInstance, routes: RouteTable, publicBaseUrl: string): void {
+  app.setErrorHandler((error, request, reply) => {
+    const apiError = toApiError(error, request)
+    if (apiError.status >= 500) request.log.error({ err: error }, 'request failed')
+    else request.log.info({ code: apiError.code }, 'request refused')
+    return sendError(reply, apiError, publicBaseUrl)
+  })
+
+  app.setNotFoundHandler((request, reply) => {
+    const path = request.url.split('?')[0] ?? '/'
+    const allowed = routes.allowedMethods(path)
+    if (allowed.length > 0) {
+      reply.header('allow', allowed.join(', '))
+      if (request.method === 'OPTIONS') return reply.code(204).send()
+      return sendError(reply, new ApiError('METHOD_NOT_ALLOWED', `${request.method} is not allowed on ${path}; use ${allowed.join(', ')}.`, { allowed_methods: allowed }), publicBaseUrl)
+    }
+    return sendError(reply, new ApiError('ROUTE_NOT_FOUND', `No route ${request.method} ${path}.`), publicBaseUrl)
+  })
+}

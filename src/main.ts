@@ -1,0 +1,47 @@
+import { buildApp } from './app.ts'
+import { ConfigError, loadConfig } from './config.ts'
+import { firstRun } from './modules/demo/first-run.ts'
+import { openDb } from './platform/db.ts'
+import { migrate } from './platform/migrate.ts'
+
+/** The HTTP server entrypoint: npm start. */
+async function main(): Promise<void> {
+  const config = loadConfig()
+  const db = await openDb({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolSize: config.databasePoolSize })
+  await migrate(db)
+  const { app } = await buildApp({ config, db })
+  const banner = config.seedDemo ? await firstRun(db, config) : null
+
+  let closing = false
+  const shutdown = async (signal: string) => {
+    if (closing) return
+    closing = true
+    app.log.info({ signal }, 'shutting down: no new connections, finishing in-flight requests')
+    try {
+      await app.close()
+      await db.close()
+      app.log.info('shut down cleanly')
+      process.exit(0)
+    } catch (error) {
+      app.log.error({ err: error }, 'shutdown failed')
+      process.exit(1)
+    }
+  }
+  process.on('SIGTERM', () => void shutdown('SIGTERM'))
+  process.on('SIGINT', () => void shutdown('SIGINT'))
+
+  await app.listen({ port: config.port, host: config.host })
+  const where = config.databaseUrl ? 'PostgreSQL (DATABASE_URL)' : `embedded PGlite in ${config.dataDir}`
+  process.stdout.write(`\ntravoBooks API listening on ${config.publicBaseUrl} — database: ${where}\n`)
+  process.stdout.write(`API reference: ${config.publicBaseUrl}/docs   OpenAPI: ${config.publicBaseUrl}/openapi.json\n`)
+  if (banner) process.stdout.write(banner)
+}
+
+main().catch((error: unknown) => {
+  if (error instanceof ConfigError) {
+    process.stderr.write(`configuration error: ${error.message}\n`)
+  } else {
+    process.stderr.write(`failed to start: ${error instanceof Error ? error.message : String(error)}\n`)
+  }
+  process.exit(1)
+})

@@ -1,0 +1,29 @@
+import type { Config } from '../../config.ts'
+import type { Db } from '../../platform/db.ts'
+import { countPartners } from '../partners/repository.ts'
+import { seedDemo } from './seed.ts'
+
+/**
+ * On an empty database, seeds the demo data and returns a banner with a ready test token;
+ * on later starts, returns how to make a token instead.
+ */
+export async function firstRun(db: Db, config: Config): Promise<string> {
+  const base = config.publicBaseUrl
+  if ((await countPartners(db)) > 0) {
+    const { rows } = await db.query<{ id: string; email: string }>(`SELECT id, email FROM users WHERE role = 'OWNER' ORDER BY created_at, id LIMIT 1`)
+    const owner = rows[0]
+    return (
+      `\nExisting data found. To get a token:\n` +
+      `  npx tvb tokens create --user ${owner ? owner.id : 'usr_…'} --mode test --name "my laptop"${owner ? `   (${owner.email})` : ''}\n` +
+      `  npx tvb --help   for partners, users and tokens\n\n`
+    )
+  }
+  const demo = await seedDemo(db)
+  return (
+    `\nFirst run: seeded a demo partner (${demo.partnerId}) with two teams and a user for each role.\n` +
+    `Test-mode token for the demo owner (shown once, keep it):\n\n` +
+    `  ${demo.token}\n\n` +
+    `Try it:\n` +
+    `  curl -H "Authorization: Bearer ${demo.token}" ${base}/v1/me\n\n`
+  )
+}

@@ -1,0 +1,86 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import Type from 'typebox'
+import { callerOf } from '../../http/auth.ts'
+import { PathId, Timestamp, idSchema, listOf } from '../../http/schemas.ts'
+import { notFound } from '../../platform/errors.ts'
+import type { Db } from '../../platform/db.ts'
+import { BUCKETS, DEFAULT_LIMITS_PER_MINUTE } from '../limits/buckets.ts'
+import { findTeam, listTeams } from '../partners/repository.ts'
+import type { TeamRow } from '../partners/repository.ts'
+
+const TeamSchema = Type.Object({ id: idSchema('team'), name: Type.String(), created_at: Timestamp }, { additionalProperties: false })
+
+const MeSchema = Type.Object(
+  {
+    token: Type.Object({ id: idSchema('tok'), name: Type.String(), prefix: Type.String(), expires_at: Timestamp, scopes: Type.Union([Type.Array(Type.String()), Type.Null()]) }),
+    partner: Type.Object({ id: idSchema('ptn'), name: Type.String() }),
+    user: Type.Object({ id: idSchema('usr'), name: Type.String(), email: Type.String() }),
+    role: Type.String(),
+    mode: Type.Union([Type.Literal('live'), Type.Literal('test')]),
+    permissions: Type.Array(Type.String()),
+    teams: Type.Array(Type.Object({ id: idSchema('team'), name: Type.String() })),
+    rate_limits: Type.Array(Type.Object({ bucket: Type.String(), limit: Type.Integer(), window_seconds: Type.Integer() })),
+  },
+  { additionalProperties: false },
+)
+
+function teamResource(row: TeamRow) {
+  return { id: row.id, name: row.name, created_at: row.created_at.toISOString() }
+}
+
+/** The calling token's own context: needs a valid token, no permission. */
+export const identityRoutes: FastifyPluginAsyncTypebox<{ db: Db }> = async (app, { db }) => {
+  app.get(
+    '/v1/me',
+    {
+      config: { bucket: 'read' },
+      schema: {
+        operationId: 'getMe',
+        summary: 'Describe the calling token',
+        description: 'Partner, user, role, effective permissions, teams, mode, expiry and rate-limit buckets of the token that calls.',
+        tags: ['Identity'],
+        response: { 200: MeSchema },
+      },
+    },
+    async (request) => {
+      const me = callerOf(request)
+      return {
+        token: { id: me.tokenId, name: me.tokenName, prefix: me.tokenPrefix, expires_at: me.expiresAt.toISOString(), scopes: me.scopes },
+        partner: { id: me.partnerId, name: me.partnerName },
+        user: { id: me.userId, name: me.userName, email: me.userEmail },
+        role: me.role,
+        mode: me.mode,
+        permissions: [...me.permissions],
+        teams: me.teams,
+        rate_limits: BUCKETS.map((bucket) => ({ bucket, limit: DEFAULT_LIMITS_PER_MINUTE[bucket], window_seconds: 60 })),
+      }
+    },
+  )
+
+  app.get(
+    '/v1/teams',
+    {
+      config: { bucket: 'read' },
+      schema: { operationId: 'listTeams', summary: 'List the teams the token covers', tags: ['Identity'], response: { 200: listOf(TeamSchema) } },
+    },
+    async (request) => {
+      const me = callerOf(request)
+      const rows = await listTeams(db, me.partnerId, me.teamIds)
+      return { data: rows.map(teamResource), pagination: { next_cursor: null, has_more: false } }
+    },
+  )
+
+  app.get(
+    '/v1/teams/:id',
+    {
+      config: { bucket: 'read' },
+      schema: { operationId: 'getTeam', summary: 'Get a team the token covers', tags: ['Identity'], params: PathId, response: { 200: TeamSchema } },
+    },
+    async (request) => {
+      const me = callerOf(request)
+      const row = await findTeam(db, me.partnerId, me.teamIds, request.params.id)
+      if (!row) throw notFound('team')
+      return teamResource(row)
+    },
+  )
+}

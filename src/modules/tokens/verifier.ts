@@ -1,0 +1,211 @@
+import { createHash } from 'node:crypto'
+import { verify as argon2Verify } from '@node-rs/argon2'
+import type { RateLimiterAbstract } from 'rate-limiter-flexible'
+import type { Mode } from '../../config.ts'
+import type { Clock } from '../../platform/clock.ts'
+import type { Db } from '../../platform/db.ts'
+import { ApiError } from '../../platform/errors.ts'
+import type { Permission, Role } from './permissions.ts'
+import { effectivePermissions } from './permissions.ts'
+import { findSecretByLookup, touchLastUsed } from './repository.ts'
+import { parseToken } from './token-format.ts'
+
+/** Who is calling: derived from a verified token, attached to the request. */
+export interface AuthContext {
+  tokenId: string
+  partnerId: string
+  userId: string
+  role: Role
+  mode: Mode
+  /** The token's teams that its user still belongs to; every tenant query is confined to these. */
+  teamIds: string[]
+  scopes: string[] | null
+  permissions: ReadonlySet<Permission>
+  expiresAt: Date
+  /** Descriptive fields kept so GET /v1/me answers from the cache without a query. */
+  tokenName: string
+  tokenPrefix: string
+  partnerName: string
+  userName: string
+  userEmail: string
+  teams: { id: string; name: string }[]
+}
+
+interface CacheEntry {
+  context: AuthContext
+  cachedAtMs: number
+  /** When this secret stops working on its own: the token's expiry or the end of a rotation grace. */
+  secretValidUntilMs: number | null
+}
+
+export interface VerifierMetrics {
+  argon2Verifications: { inc(): void }
+  cacheHits: { inc(): void }
+  authFailures: { inc(labels: { reason: string }): void }
+}
+
+export interface TokenVerifierOptions {
+  db: Db
+  clock: Clock
+  /** Cache bound: a revocation on another instance takes effect within this time. */
+  cacheTtlSeconds: number
+  maxCacheEntries?: number
+  allowedModes: readonly Mode[]
+  /** Failed authentications per client address; over its limit, cache misses get 429 before any work. */
+  failureLimiter: RateLimiterAbstract
+  metrics: VerifierMetrics
+  onBackgroundError: (error: unknown) => void
+}
+
+const LAST_USED_WRITE_INTERVAL_MS = 60_000
+
+/**
+ * Verifies bearer tokens. A malformed or bad-checksum token is refused before any database or hash
+ * work; a verified token is cached in memory (keyed by its SHA-256, never the secret) for at most
+ * cacheTtlSeconds, so the hot path costs neither an Argon2id run nor a query.
+ */
+export class TokenVerifier {
+  readonly #options: TokenVerifierOptions
+  readonly #ttlMs: number
+  readonly #maxEntries: number
+  readonly #cache = new Map<string, CacheEntry>()
+  readonly #keysByToken = new Map<string, Set<string>>()
+  readonly #inFlight = new Map<string, Promise<CacheEntry>>()
+  readonly #lastUsedWrittenMs = new Map<string, number>()
+
+  constructor(options: TokenVerifierOptions) {
+    this.#options = options
+    this.#ttlMs = options.cacheTtlSeconds * 1000
+    this.#maxEntries = options.maxCacheEntries ?? 10_000
+  }
+
+  async authenticate(authorization: string | undefined, clientAddress: string): Promise<AuthContext> {
+    const secret = bearerSecret(authorization)
+    const parsed = secret === null ? null : parseToken(secret)
+    if (secret === null || parsed === null) {
+      await this.#fail(clientAddress, 'malformed')
+      throw new ApiError('UNAUTHENTICATED', authorization ? 'The bearer token is malformed or its checksum is wrong.' : undefined)
+    }
+    if (!this.#options.allowedModes.includes(parsed.mode)) {
+      await this.#fail(clientAddress, 'mode')
+      throw new ApiError('TOKEN_MODE_NOT_ALLOWED', `This server does not accept ${parsed.mode} tokens.`, { mode: parsed.mode })
+    }
+    const key = createHash('sha256').update(secret).digest('base64url')
+    const nowMs = this.#options.clock.now().getTime()
+    let entry = this.#cache.get(key)
+    if (entry && nowMs - entry.cachedAtMs < this.#ttlMs) {
+      this.#options.metrics.cacheHits.inc()
+    } else {
+      entry = await this.#verifyOnce(key, secret, parsed.lookup, clientAddress)
+    }
+    if (entry.context.expiresAt.getTime() <= nowMs) {
+      await this.#fail(clientAddress, 'expired')
+      throw new ApiError('TOKEN_EXPIRED', `The token expired at ${entry.context.expiresAt.toISOString()}.`, { expired_at: entry.context.expiresAt.toISOString() })
+    }
+    if (entry.secretValidUntilMs !== null && entry.secretValidUntilMs <= nowMs) {
+      await this.#fail(clientAddress, 'rotated')
+      throw new ApiError('TOKEN_REVOKED', 'This secret was rotated and its grace period has ended.')
+    }
+    this.#touch(entry.context.tokenId, nowMs)
+    return entry.context
+  }
+
+  /** Drops every cached secret of a token at once (revocation, rotation) on this instance. */
+  evictToken(tokenId: string): void {
+    for (const key of this.#keysByToken.get(tokenId) ?? []) this.#cache.delete(key)
+    this.#keysByToken.delete(tokenId)
+  }
+
+  // Concurrent first requests with the same new token share one verification (one Argon2id run).
+  #verifyOnce(key: string, secret: string, lookup: string, clientAddress: string): Promise<CacheEntry> {
+    let pending = this.#inFlight.get(key)
+    if (!pending) {
+      pending = this.#verify(key, secret, lookup, clientAddress).finally(() => this.#inFlight.delete(key))
+      this.#inFlight.set(key, pending)
+    }
+    return pending
+  }
+
+  async #verify(key: string, secret: string, lookup: string, clientAddress: string): Promise<CacheEntry> {
+    const limited = await this.#options.failureLimiter.get(clientAddress)
+    if (limited && limited.remainingPoints <= 0) {
+      const retryAfter = Math.max(1, Math.ceil(limited.msBeforeNext / 1000))
+      throw new ApiError('RATE_LIMIT_EXCEEDED', 'Too many failed authentications from this address.', { retry_after_seconds: retryAfter }, { 'retry-after': String(retryAfter) })
+    }
+    const row = await findSecretByLookup(this.#options.db, lookup)
+    if (!row) {
+      await this.#fail(clientAddress, 'unknown')
+      throw new ApiError('UNAUTHENTICATED', 'The bearer token is not valid.')
+    }
+    this.#options.metrics.argon2Verifications.inc()
+    if (!(await argon2Verify(row.hash, secret))) {
+      await this.#fail(clientAddress, 'mismatch')
+      throw new ApiError('UNAUTHENTICATED', 'The bearer token is not valid.')
+    }
+    if (row.revoked_at) {
+      await this.#fail(clientAddress, 'revoked')
+      throw new ApiError('TOKEN_REVOKED', `The token was revoked at ${row.revoked_at.toISOString()}.`, { revoked_at: row.revoked_at.toISOString() })
+    }
+    const entry: CacheEntry = {
+      context: {
+        tokenId: row.token_id,
+        partnerId: row.partner_id,
+        userId: row.user_id,
+        role: row.role,
+        mode: row.mode,
+        teamIds: row.teams.map((team) => team.id),
+        scopes: row.scopes,
+        permissions: new Set(effectivePermissions(row.role, row.scopes)),
+        expiresAt: row.expires_at,
+        tokenName: row.token_name,
+        tokenPrefix: row.display_prefix,
+        partnerName: row.partner_name,
+        userName: row.user_name,
+        userEmail: row.user_email,
+        teams: row.teams,
+      },
+      cachedAtMs: this.#options.clock.now().getTime(),
+      secretValidUntilMs: row.valid_until ? row.valid_until.getTime() : null,
+    }
+    this.#remember(key, entry)
+    return entry
+  }
+
+  #remember(key: string, entry: CacheEntry): void {
+    if (this.#ttlMs === 0) return
+    if (this.#cache.size >= this.#maxEntries) {
+      // Map keeps insertion order: drop the oldest entry
+      const oldest = this.#cache.keys().next().value
+      if (oldest !== undefined) this.#cache.delete(oldest)
+    }
+    this.#cache.set(key, entry)
+    const keys = this.#keysByToken.get(entry.context.tokenId) ?? new Set()
+    keys.add(key)
+    this.#keysByToken.set(entry.context.tokenId, keys)
+  }
+
+  async #fail(clientAddress: string, reason: string): Promise<void> {
+    this.#options.metrics.authFailures.inc({ reason })
+    await this.#options.failureLimiter.penalty(clientAddress, 1).catch(this.#options.onBackgroundError)
+  }
+
+  // last_used_at is written at most once a minute per token (per instance, and the UPDATE itself
+  // skips rows written less than a minute ago), never on every request.
+  #touch(tokenId: string, nowMs: number): void {
+    const last = this.#lastUsedWrittenMs.get(tokenId)
+    if (last !== undefined && nowMs - last < LAST_USED_WRITE_INTERVAL_MS) return
+    this.#lastUsedWrittenMs.set(tokenId, nowMs)
+    if (this.#lastUsedWrittenMs.size > this.#maxEntries) {
+      const oldest = this.#lastUsedWrittenMs.keys().next().value
+      if (oldest !== undefined) this.#lastUsedWrittenMs.delete(oldest)
+    }
+    touchLastUsed(this.#options.db, tokenId, new Date(nowMs)).catch(this.#options.onBackgroundError)
+  }
+}
+
+/** The secret from "Authorization: Bearer <secret>", or null. Tokens are never read from the query string. */
+function bearerSecret(authorization: string | undefined): string | null {
+  if (!authorization) return null
+  const match = /^Bearer +(\S+) *$/i.exec(authorization)
+  return match ? match[1]! : null
+}

@@ -1,0 +1,144 @@
+import { PGlite, types as pgliteTypes } from '@electric-sql/pglite'
+import { btree_gist } from '@electric-sql/pglite/contrib/btree_gist'
+import { pgcrypto } from '@electric-sql/pglite/contrib/pgcrypto'
+import pg from 'pg'
+
+/**
+ * One Postgres dialect behind a small interface: the embedded PGlite (one connection, one process)
+ * or a PostgreSQL pool. Repositories only ever see `Queryable`.
+ */
+export interface QueryResult<Row> {
+  rows: Row[]
+  rowCount: number
+}
+
+export interface Queryable {
+  query<Row = Record<string, unknown>>(sql: string, params?: readonly unknown[]): Promise<QueryResult<Row>>
+}
+
+export interface Db extends Queryable {
+  readonly kind: 'pglite' | 'postgres'
+  /** Runs fn in one transaction: commits when it resolves, rolls back when it throws. */
+  transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>
+  /** Queries sent since start (the benchmark proves the token cache path sends none). */
+  readonly queryCount: number
+  close(): Promise<void>
+}
+
+// Both drivers hand back the same JS shapes: dates stay 'YYYY-MM-DD' strings (no time-zone
+// guessing), bigints become numbers (money is stored in minor units, far below 2^53).
+const OID_INT8 = 20
+const OID_DATE = 1082
+const OID_NUMERIC = 1700
+
+class PgliteDb implements Db {
+  readonly kind = 'pglite' as const
+  queryCount = 0
+  readonly #pglite: PGlite
+  constructor(pglite: PGlite) {
+    this.#pglite = pglite
+  }
+  async query<Row>(sql: string, params: readonly unknown[] = []): Promise<QueryResult<Row>> {
+    this.queryCount++
+    const result = await this.#pglite.query<Row>(sql, params as unknown[])
+    return { rows: result.rows, rowCount: result.affectedRows ?? result.rows.length }
+  }
+  transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
+    return this.#pglite.transaction(async (tx) =>
+      fn({
+        query: async <Row>(sql: string, params: readonly unknown[] = []) => {
+          this.queryCount++
+          const result = await tx.query<Row>(sql, params as unknown[])
+          return { rows: result.rows, rowCount: result.affectedRows ?? result.rows.length }
+        },
+      }),
+    )
+  }
+  async close(): Promise<void> {
+    if (!this.#pglite.closed) await this.#pglite.close()
+  }
+}
+
+class PostgresDb implements Db {
+  readonly kind = 'postgres' as const
+  queryCount = 0
+  readonly #pool: pg.Pool
+  constructor(pool: pg.Pool) {
+    this.#pool = pool
+  }
+  async query<Row>(sql: string, params: readonly unknown[] = []): Promise<QueryResult<Row>> {
+    this.queryCount++
+    const result = await this.#pool.query(sql, params as unknown[])
+    return { rows: result.rows as Row[], rowCount: result.rowCount ?? 0 }
+  }
+  async transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
+    const client = await this.#pool.connect()
+    let broken = false
+    try {
+      await client.query('BEGIN')
+      const value = await fn({
+        query: async <Row>(sql: string, params: readonly unknown[] = []) => {
+          this.queryCount++
+          const result = await client.query(sql, params as unknown[])
+          return { rows: result.rows as Row[], rowCount: result.rowCount ?? 0 }
+        },
+      })
+      await client.query('COMMIT')
+      return value
+    } catch (error) {
+      try {
+        await client.query('ROLLBACK')
+      } catch {
+        broken = true // the connection is unusable: drop it from the pool rather than reuse it
+      }
+      throw error
+    } finally {
+      client.release(broken)
+    }
+  }
+  async close(): Promise<void> {
+    await this.#pool.end()
+  }
+}
+
+const pgTypes = {
+  getTypeParser(oid: number, format?: 'text' | 'binary') {
+    if (oid === OID_INT8) return (value: string) => Number(value)
+    if (oid === OID_DATE) return (value: string) => value
+    return pg.types.getTypeParser(oid, format)
+  },
+} as pg.CustomTypesConfig
+
+export interface OpenDbOptions {
+  databaseUrl?: string | undefined
+  /** PGlite directory; 'memory://' (or undefined) for an in-memory database. */
+  dataDir?: string | undefined
+  poolSize?: number
+}
+
+export async function openDb(options: OpenDbOptions): Promise<Db> {
+  if (options.databaseUrl) {
+    const pool = new pg.Pool({
+      connectionString: options.databaseUrl,
+      max: options.poolSize ?? 10,
+      types: pgTypes,
+      connectionTimeoutMillis: 5000,
+      // a statement that hangs must not hold a request (or a pool slot) forever
+      statement_timeout: 30_000,
+    })
+    // an idle client losing its connection emits 'error' on the pool; without a listener it would crash the process
+    pool.on('error', () => {})
+    return new PostgresDb(pool)
+  }
+  const pglite = new PGlite(options.dataDir ?? 'memory://', {
+    extensions: { btree_gist, pgcrypto },
+    parsers: {
+      [OID_INT8]: (value: string) => Number(value),
+      [OID_DATE]: (value: string) => value,
+      [OID_NUMERIC]: (value: string) => value,
+    },
+  })
+  await pglite.waitReady
+  void pgliteTypes
+  return new PgliteDb(pglite)
+}
