@@ -4,7 +4,7 @@ import { ApiError } from '../platform/errors.ts'
 import { newId } from '../platform/ids.ts'
 import type { Metrics } from './metrics.ts'
 
-const SANE_REQUEST_ID = /^[A-Za-z0-9._:@-]{1,128}$/
+const SANE_REQUEST_ID = /^[A-Za-z0-9_.:@-]{1,128}$/
 const TOKEN_IN_TEXT = /tvb_(live|test)_[0-9A-Za-z]+/g
 
 /** A client's X-Request-Id is echoed when it is sane; otherwise the server makes a req_ id. */
@@ -14,7 +14,7 @@ export function requestIdFor(header: string | string[] | undefined): string {
 
 /** Anything that looks like a token is masked before it reaches a log line. */
 export function maskSecrets(text: string): string {
-  return text.replace(TOKEN_IN_TEXT, 'tvb_$1_[redacted]')
+  return text.includes('tvb_') ? text.replace(TOKEN_IN_TEXT, 'tvb_$1_[redacted]') : text
 }
 
 export function installRequestContext(app: FastifyInstance, metrics: Metrics): void {

@@ -133,7 +133,7 @@ export async function revokeToken(db: Queryable, id: string, now: Date): Promise
 /** Conditional, so several instances together still write at most about once a minute per token. */
 export async function touchLastUsed(db: Queryable, id: string, now: Date): Promise<void> {
   await db.query(
-    `UPDATE tokens SET last_used_at = $2 WHERE id = $1 AND (last_used_at IS NULL OR last_used_at <= $2 - interval '1 minute')`,
+    `UPDATE tokens SET last_used_at = $2 WHERE id = $1 AND (last_used_at IS NULL OR last_used_at <= $2::timestamptz - interval '1 minute')`,
     [id, now],
   )
 }

@@ -1,5 +1,4 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import Type from 'typebox'
 import { callerOf } from '../../http/auth.ts'
 import { PathId, listOf } from '../../http/schemas.ts'
 import { CreateTokenBody, RotateTokenBody, TokenSchema, TokenWithSecretSchema } from './schemas.ts'
@@ -82,13 +81,17 @@ export const tokenRoutes: FastifyPluginAsyncTypebox<TokenRoutesOptions> = async 
     '/v1/tokens/:id(^[^:/]+)::rotate',
     {
       config: { permission: 'token.manage', bucket: 'write' },
+      // the body is optional: no body means the default grace period
+      preValidation: async (request) => {
+        request.body ??= {}
+      },
       schema: {
         operationId: 'rotateToken',
         summary: 'Rotate a token\'s secret',
         description: 'Issues a new secret (shown once). The previous secret keeps working for grace_period_seconds (default 1 h, at most 24 h).',
         tags,
         params: PathId,
-        body: Type.Optional(RotateTokenBody),
+        body: RotateTokenBody,
         response: { 200: TokenWithSecretSchema },
       },
     },

@@ -128,7 +128,7 @@ export class TokenService {
     }
     const permissions = effectivePermissions(user.role, scopes)
     if (ceiling) {
-      const beyond = (scopes ?? permissions).filter((p) => !ceiling.permissions.has(p))
+      const beyond = (scopes ?? []).filter((p) => !ceiling.permissions.has(p))
       if (beyond.length > 0) throw new ApiError('TOKEN_SCOPE_EXCEEDED', 'The new token would hold permissions the calling token does not.', { field: 'scopes', not_allowed: beyond })
       // a token without scopes inherits the whole role; bound it to the caller's own permissions
       if (scopes === null && permissions.some((p) => !ceiling.permissions.has(p))) scopes = [...ceiling.permissions].sort()
