@@ -7,12 +7,20 @@ import { RateLimiterMemory } from 'rate-limiter-flexible'
 import type { RateLimiterAbstract } from 'rate-limiter-flexible'
 import type { Config } from './config.ts'
 import { installAuth } from './http/auth.ts'
-import { installErrorHandling, sendError } from './http/errors.ts'
+import { installErrorHandling } from './http/errors.ts'
 import { createMetrics } from './http/metrics.ts'
 import type { Metrics } from './http/metrics.ts'
 import { installOpenApi } from './http/openapi.ts'
 import { installRequestContext, maskSecrets, requestIdFor } from './http/request-context.ts'
 import { RouteTable } from './http/route-table.ts'
+import { CursorCodec } from './http/cursor.ts'
+import { bookingRoutes } from './modules/bookings/routes.ts'
+import { BookingService } from './modules/bookings/service.ts'
+import { customerRoutes } from './modules/customers/routes.ts'
+import { CustomerService } from './modules/customers/service.ts'
+import { eventRoutes } from './modules/events/routes.ts'
+import { listingRoutes } from './modules/listings/routes.ts'
+import { ListingService } from './modules/listings/service.ts'
 import { identityRoutes } from './modules/me/routes.ts'
 import { serviceRoutes } from './modules/service/routes.ts'
 import { tokenRoutes } from './modules/tokens/routes.ts'
@@ -31,11 +39,14 @@ export interface AppDeps {
   logger?: FastifyBaseLogger
   /** Failed authentications per client address; default in-memory. */
   authFailureLimiter?: RateLimiterAbstract
+  /** The cursor signing key (hex); default: the one every instance shares in server_secrets. */
+  cursorKey?: string
 }
 
 export interface App {
   app: FastifyInstance
   tokens: TokenService
+  bookings: BookingService
   verifier: TokenVerifier
   metrics: Metrics
   routes: RouteTable
@@ -136,7 +147,22 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   await app.register(identityRoutes, { db })
   await app.register(tokenRoutes, { tokens, publicBaseUrl: config.publicBaseUrl })
 
-  void sendError
+  const cursors = new CursorCodec(deps.cursorKey ?? (await loadCursorKey(db)))
+  const publicBaseUrl = config.publicBaseUrl
+  const listings = new ListingService({ db, clock })
+  const customers = new CustomerService({ db, clock })
+  const bookings = new BookingService({ db, clock, holdMinutes: config.holdMinutes })
+  await app.register(listingRoutes, { db, clock, cursors, listings, publicBaseUrl })
+  await app.register(customerRoutes, { db, cursors, customers, publicBaseUrl })
+  await app.register(bookingRoutes, { db, clock, cursors, bookings, publicBaseUrl })
+  await app.register(eventRoutes, { db, clock, cursors })
+
   await app.ready()
-  return { app, tokens, verifier, metrics, routes }
+  return { app, tokens, bookings, verifier, metrics, routes }
+}
+
+async function loadCursorKey(db: Db): Promise<string> {
+  const { rows } = await db.query<{ value: string }>(`SELECT value FROM server_secrets WHERE name = 'cursor_signing_key'`)
+  if (!rows[0]) throw new Error('server_secrets has no cursor_signing_key: run the migrations first')
+  return rows[0].value
 }

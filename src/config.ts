@@ -26,6 +26,10 @@ export interface Config {
   seedDemo: boolean
   /** Trust X-Forwarded-For from a proxy in front (needed to rate limit by real client address). */
   trustProxy: boolean
+  /** How long a new booking holds its listing before it lapses to EXPIRED. */
+  holdMinutes: number
+  /** How often the sweeper moves lapsed holds to EXPIRED (0: never, e.g. in tests). */
+  holdSweepSeconds: number
 }
 
 const MODES: readonly Mode[] = ['live', 'test']
@@ -76,5 +80,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     authFailuresPerMinute: integer(env, 'AUTH_FAILURES_PER_MINUTE', 30, 1, 100000),
     seedDemo: boolean(env, 'SEED_DEMO', true),
     trustProxy: boolean(env, 'TRUST_PROXY', false),
+    holdMinutes: integer(env, 'HOLD_MINUTES', 15, 1, 1440),
+    holdSweepSeconds: integer(env, 'HOLD_SWEEP_SECONDS', 5, 0, 3600),
   }
 }

@@ -1,5 +1,6 @@
 import { buildApp } from './app.ts'
 import { ConfigError, loadConfig } from './config.ts'
+import { HoldSweeper } from './modules/bookings/sweeper.ts'
 import { firstRun } from './modules/demo/first-run.ts'
 import { openDb } from './platform/db.ts'
 import { migrate } from './platform/migrate.ts'
@@ -9,8 +10,10 @@ async function main(): Promise<void> {
   const config = loadConfig()
   const db = await openDb({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolSize: config.databasePoolSize })
   await migrate(db)
-  const { app } = await buildApp({ config, db })
+  const { app, bookings } = await buildApp({ config, db })
   const banner = config.seedDemo ? await firstRun(db, config) : null
+  const sweeper = new HoldSweeper(bookings, config.holdSweepSeconds * 1000, app.log)
+  if (config.holdSweepSeconds > 0) sweeper.start()
 
   let closing = false
   const shutdown = async (signal: string) => {
@@ -19,6 +22,7 @@ async function main(): Promise<void> {
     app.log.info({ signal }, 'shutting down: no new connections, finishing in-flight requests')
     try {
       await app.close()
+      await sweeper.stop()
       await db.close()
       app.log.info('shut down cleanly')
       process.exit(0)

@@ -209,7 +209,7 @@ export async function openApiDocument(config: Config): Promise<unknown> {
     throw new Error('no database while exporting OpenAPI')
   }
   const db: Db = { kind: 'pglite', queryCount: 0, query: refuse, transaction: refuse, close: async () => {} }
-  const { app } = await buildApp({ config, db, logger: createLogger('silent') })
+  const { app } = await buildApp({ config, db, logger: createLogger('silent'), cursorKey: '00' })
   const document = app.swagger()
   await app.close()
   return document

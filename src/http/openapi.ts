@@ -68,6 +68,11 @@ export async function installOpenApi(app: FastifyInstance, options: OpenApiOptio
       components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'A personal access token: tvb_live_… or tvb_test_…' } } },
       security: [{ bearer: [] }],
       tags: [
+        { name: 'Listings', description: 'Villas and other places to stay, their calendars.' },
+        { name: 'Availability', description: 'Find bookable listings for a stay.' },
+        { name: 'Customers', description: 'The people bookings are made for.' },
+        { name: 'Bookings', description: 'Hold, confirm, issue, change and cancel stays.' },
+        { name: 'Events', description: 'What changed: the outbox behind webhooks, listable for 30 days.' },
         { name: 'Tokens', description: 'Personal access tokens.' },
         { name: 'Identity', description: 'The calling token, its partner and teams.' },
         { name: 'Service', description: 'Health, readiness, metrics, documentation.' },

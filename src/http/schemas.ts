@@ -49,3 +49,10 @@ export function listOf<T extends TSchema>(item: T) {
     { additionalProperties: false },
   )
 }
+
+/** A filter taking several values, comma-separated (status=CONFIRMED,ISSUED) or repeated; checked by parseCommaList. */
+export function commaList(values: readonly string[], description = '') {
+  return Type.Optional(
+    Type.Array(Type.String({ minLength: 1, maxLength: 500 }), { maxItems: 50, description: `${description}Comma-separated or repeated; any of ${values.join(', ')}.` }),
+  )
+}

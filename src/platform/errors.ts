@@ -17,6 +17,7 @@ export const ERROR_CATALOGUE = {
   INVALID_REQUEST: { status: 400, retry_advice: 'retry_after_fix', title: 'The HTTP request is malformed.' },
   INVALID_TEAM_IDS: { status: 400, retry_advice: 'retry_after_fix', title: 'team_ids names teams outside the token, or is not a JSON array of team ids.' },
   INVALID_CURSOR: { status: 400, retry_advice: 'retry_after_fix', title: 'The cursor is malformed, tampered with, or was made for other filters or sort.' },
+  EXTERNAL_BOOKING_ID_REQUIRED: { status: 400, retry_advice: 'retry_after_fix', title: 'external_booking_id is required when external_system is given.' },
   UNAUTHENTICATED: { status: 401, retry_advice: 'retry_after_fix', title: 'A valid bearer token is required (Authorization: Bearer tvb_live_… or tvb_test_…).' },
   TOKEN_EXPIRED: { status: 401, retry_advice: 'retry_after_fix', title: 'The token has expired; create a new one.' },
   TOKEN_REVOKED: { status: 401, retry_advice: 'retry_after_fix', title: 'The token has been revoked, or its rotated secret is past its grace period.' },
@@ -28,6 +29,13 @@ export const ERROR_CATALOGUE = {
   METHOD_NOT_ALLOWED: { status: 405, retry_advice: 'retry_after_fix', title: 'The route exists but not for this method; the Allow header lists the methods it takes.' },
   NOT_ACCEPTABLE: { status: 406, retry_advice: 'retry_after_fix', title: 'The route cannot answer in any media type the Accept header allows.' },
   REQUEST_TIMEOUT: { status: 408, retry_advice: 'retryable', title: 'The request was not received in time.' },
+  LISTING_NOT_BOOKABLE: { status: 409, retry_advice: 'non_retryable', title: 'The listing is not ACTIVE (inactive or archived) and cannot be booked.' },
+  LISTING_UNAVAILABLE: { status: 409, retry_advice: 'retry_after_fix', title: 'The listing is already booked for some of these nights; choose other dates or another listing.' },
+  PRICE_CHANGED: { status: 409, retry_advice: 'retry_after_fix', title: 'The total differs from expected_total; details.actual_total has the current total.' },
+  BOOKING_HOLD_EXPIRED: { status: 409, retry_advice: 'non_retryable', title: 'The booking hold expired; create a new booking.' },
+  BOOKING_INVALID_TRANSITION: { status: 409, retry_advice: 'non_retryable', title: 'The booking\'s current status does not allow this action; details.status has the current status.' },
+  EXTERNAL_BOOKING_DUPLICATE: { status: 409, retry_advice: 'non_retryable', title: 'A booking with this external_system and external_booking_id already exists; details.existing_booking_id names it.' },
+  CUSTOMER_HAS_LIVE_BOOKINGS: { status: 409, retry_advice: 'retry_after_fix', title: 'The customer has live bookings (held, confirmed or issued); cancel them first.' },
   CONFLICT: { status: 409, retry_advice: 'retry_after_fix', title: 'The request conflicts with the current state of the resource.' },
   PRECONDITION_FAILED: { status: 412, retry_advice: 'retry_after_fix', title: 'If-Match does not match the current ETag; fetch the resource again and retry.' },
   PAYLOAD_TOO_LARGE: { status: 413, retry_advice: 'retry_after_fix', title: 'The request body is larger than 1 MiB.' },
@@ -85,4 +93,30 @@ export function errorEnvelope(error: ApiError, requestId: string, publicBaseUrl:
 /** The 404 for any resource that does not exist or lies outside the caller's tenancy: one body for both. */
 export function notFound(resource: string): ApiError {
   return new ApiError('NOT_FOUND', `No such ${resource}.`, { resource })
+}
+
+/** Collects semantic field errors so a request learns every problem at once (400, details.fields). */
+export class FieldErrors {
+  readonly fields: { field: string; location: string; code: string; message: string }[] = []
+  add(field: string, code: string, message: string, location = 'body'): this {
+    this.fields.push({ field, location, code, message })
+    return this
+  }
+  throwIfAny(): void {
+    if (this.fields.length === 0) return
+    const summary = this.fields.map((f) => `${f.field} ${f.message}`).join('; ')
+    throw new ApiError('VALIDATION_ERROR', `The request has ${this.fields.length} invalid field${this.fields.length === 1 ? '' : 's'}: ${summary}.`, { fields: this.fields })
+  }
+}
+
+/** Splits a comma-separated or repeated filter and checks each value; unknown ones are field errors. */
+export function parseCommaList<T extends string>(raw: string[] | undefined, allowed: readonly T[], field: string, errors: FieldErrors): T[] | undefined {
+  if (!raw) return undefined
+  const values = [...new Set(raw.flatMap((v) => v.split(',')).map((v) => v.trim()).filter(Boolean))]
+  const unknown = values.filter((v) => !(allowed as readonly string[]).includes(v))
+  if (unknown.length > 0 || values.length === 0) {
+    errors.add(field, 'enum', `must be among ${allowed.join(', ')}${unknown.length ? ` (unknown: ${unknown.join(', ')})` : ''}`, 'query')
+    return undefined
+  }
+  return (values as T[]).sort()
 }

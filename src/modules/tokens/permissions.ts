@@ -1,6 +1,8 @@
 /**
  * Roles and permissions (API.md §5). Effective permissions = role permissions ∩ token scopes.
  * GET /v1/me and GET /v1/teams need no permission: every token may read its own context.
+ * booking.create.partner covers a booking's whole partner-side life (hold, confirm, change,
+ * cancel); issuing the voucher (booking.issue) is separate.
  */
 export const PERMISSIONS = [
   'listing.read',
@@ -10,7 +12,6 @@ export const PERMISSIONS = [
   'customer.write',
   'booking.read',
   'booking.create.partner',
-  'booking.write',
   'booking.issue',
   'invoice.read',
   'invoice.write',

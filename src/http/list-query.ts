@@ -1,0 +1,189 @@
+import { createHash } from 'node:crypto'
+import type { FastifyReply, FastifyRequest } from 'fastify'
+import Type from 'typebox'
+import type { Mode } from '../config.ts'
+import { ApiError } from '../platform/errors.ts'
+import type { AuthContext } from '../modules/tokens/verifier.ts'
+import type { CursorCodec, CursorPosition } from './cursor.ts'
+import { bindingOf } from './cursor.ts'
+
+/** Where a request may look: the partner, mode and teams of its token, narrowed by team_ids. */
+export interface Scope {
+  partnerId: string
+  mode: Mode
+  teamIds: string[]
+}
+
+export const TeamIdsParam = Type.Optional(
+  Type.Array(Type.String({ maxLength: 2000 }), {
+    maxItems: 100,
+    description: 'Narrow to these teams: a JSON array string (team_ids=["team_…","team_…"]) or repeated team_ids=team_….',
+  }),
+)
+
+/** Parses team_ids (JSON array string, or repeated) and confines it to the token's teams. */
+export function scopeOf(caller: AuthContext, teamIdsParam?: string[]): Scope {
+  const base = { partnerId: caller.partnerId, mode: caller.mode }
+  if (!teamIdsParam || teamIdsParam.length === 0) return { ...base, teamIds: caller.teamIds }
+  const requested: string[] = []
+  for (const raw of teamIdsParam) {
+    if (raw.trim().startsWith('[')) {
+      let parsed: unknown
+      try {
+        parsed = JSON.parse(raw)
+      } catch {
+        throw new ApiError('INVALID_TEAM_IDS', 'team_ids is not valid JSON; send a JSON array of team ids, e.g. team_ids=["team_…"].', { team_ids: raw })
+      }
+      if (!Array.isArray(parsed) || !parsed.every((v) => typeof v === 'string')) {
+        throw new ApiError('INVALID_TEAM_IDS', 'team_ids must be a JSON array of team id strings.', { team_ids: raw })
+      }
+      requested.push(...(parsed as string[]))
+    } else {
+      requested.push(...raw.split(',').map((s) => s.trim()).filter(Boolean))
+    }
+  }
+  const outside = [...new Set(requested.filter((id) => !caller.teamIds.includes(id)))]
+  if (outside.length > 0) throw new ApiError('INVALID_TEAM_IDS', 'team_ids names teams this token does not cover.', { invalid_team_ids: outside })
+  if (requested.length === 0) throw new ApiError('INVALID_TEAM_IDS', 'team_ids is empty.', { team_ids: teamIdsParam })
+  return { ...base, teamIds: [...new Set(requested)] }
+}
+
+/** A resource's list contract: its sort keys (column + SQL type) and its top-level fields. */
+export interface ListSpec {
+  resource: string
+  sortKeys: Record<string, { column: string; type: 'timestamptz' | 'date' | 'text' }>
+  defaultSort: string
+  fields: readonly string[]
+}
+
+export function listQuerySchema(spec: ListSpec) {
+  const sorts = Object.keys(spec.sortKeys).flatMap((k) => [k, `-${k}`])
+  return {
+    limit: Type.Integer({ minimum: 1, maximum: 100, default: 20, description: 'Items per page, 1–100 (default 20).' }),
+    cursor: Type.Optional(Type.String({ minLength: 1, maxLength: 1024, description: 'pagination.next_cursor of the previous page.' })),
+    sort: Type.Optional(Type.Unsafe<string>({ type: 'string', enum: sorts, description: `Sort key; a leading - sorts descending. Default ${spec.defaultSort}.` })),
+    fields: Type.Optional(Type.String({ maxLength: 1000, description: `Comma-separated top-level fields to return: ${spec.fields.join(', ')}.` })),
+    team_ids: TeamIdsParam,
+  }
+}
+
+export interface ListPlan {
+  limit: number
+  column: string
+  type: string
+  desc: boolean
+  after: CursorPosition | null
+  binding: string
+  fields: string[] | null
+}
+
+export function parseFields(spec: ListSpec, fields: string | undefined): string[] | null {
+  if (fields === undefined) return null
+  const names = fields.split(',').map((f) => f.trim()).filter(Boolean)
+  const unknown = names.filter((f) => !spec.fields.includes(f))
+  if (names.length === 0 || unknown.length > 0) {
+    const message = names.length === 0 ? 'is empty' : `names unknown fields: ${unknown.join(', ')}`
+    throw new ApiError('VALIDATION_ERROR', `fields ${message}; known fields: ${spec.fields.join(', ')}.`, {
+      fields: [{ field: 'fields', location: 'query', code: 'enum', message, unknown_fields: unknown }],
+    })
+  }
+  return [...new Set(names)]
+}
+
+/**
+ * Plans one page: the sort, the keyset position from the cursor, and the cursor's binding (the
+ * resource, scope, filters and sort), so a cursor only continues the walk it came from.
+ */
+export function planList(
+  spec: ListSpec,
+  query: { limit?: number; cursor?: string; sort?: string; fields?: string },
+  scope: Scope,
+  filters: object,
+  codec: CursorCodec,
+): ListPlan {
+  const sort = query.sort ?? spec.defaultSort
+  const desc = sort.startsWith('-')
+  const key = spec.sortKeys[desc ? sort.slice(1) : sort]
+  if (!key) throw new ApiError('VALIDATION_ERROR', `Unknown sort ${sort}.`, { fields: [{ field: 'sort', location: 'query', code: 'enum', message: 'is not a sort key' }] })
+  const binding = bindingOf([spec.resource, scope.partnerId, scope.mode, [...scope.teamIds].sort(), filters, sort])
+  return {
+    limit: query.limit ?? 20,
+    column: key.column,
+    type: key.type,
+    desc,
+    after: query.cursor ? codec.decode(query.cursor, binding) : null,
+    binding,
+    fields: parseFields(spec, query.fields),
+  }
+}
+
+/** SQL for "rows after the cursor, in order, one more than a page": appended to a WHERE. */
+export function keysetSql(plan: ListPlan, params: unknown[], idColumn: string): { where: string; orderLimit: string; sortKeySelect: string } {
+  let where = ''
+  if (plan.after) {
+    params.push(plan.after.key, plan.after.id)
+    const op = plan.desc ? '<' : '>'
+    where = ` AND (${plan.column}, ${idColumn}) ${op} ($${params.length - 1}::${plan.type}, $${params.length})`
+  }
+  const dir = plan.desc ? 'DESC' : 'ASC'
+  return {
+    where,
+    orderLimit: ` ORDER BY ${plan.column} ${dir}, ${idColumn} ${dir} LIMIT ${plan.limit + 1}`,
+    sortKeySelect: `${plan.column}::text AS _sort_key`,
+  }
+}
+
+export interface Page<T> {
+  data: T[]
+  pagination: { next_cursor: string | null; has_more: boolean }
+}
+
+/** Turns limit+1 rows into a page and its next cursor. */
+export function toPage<Row extends { id: string; _sort_key: string }, T>(rows: Row[], plan: ListPlan, codec: CursorCodec, map: (row: Row) => T): Page<T> {
+  const hasMore = rows.length > plan.limit
+  const pageRows = hasMore ? rows.slice(0, plan.limit) : rows
+  const last = pageRows[pageRows.length - 1]
+  return {
+    data: pageRows.map(map),
+    pagination: { next_cursor: hasMore && last ? codec.encode({ key: last._sort_key, id: last.id }, plan.binding) : null, has_more: hasMore },
+  }
+}
+
+export function pick<T extends object>(resource: T, fields: readonly string[] | null): Partial<T> {
+  if (!fields) return resource
+  const out: Record<string, unknown> = {}
+  for (const f of fields) out[f] = (resource as Record<string, unknown>)[f]
+  return out as Partial<T>
+}
+
+/** Sends a page; with fields= the items no longer match the full schema, so they bypass the serializer. */
+export function sendPage<T extends object>(reply: FastifyReply, page: Page<T>, fields: string[] | null): FastifyReply | Page<T> {
+  if (!fields) return page
+  return reply.type('application/json; charset=utf-8').send(JSON.stringify({ data: page.data.map((r) => pick(r, fields)), pagination: page.pagination }))
+}
+
+/** A strong ETag of a resource's representation. */
+export function etagOf(resource: object): string {
+  return `"${createHash('sha1').update(JSON.stringify(resource)).digest('base64url')}"`
+}
+
+/** GET of one resource: ETag, If-None-Match → 304, fields=. */
+export function sendResource<T extends object>(request: FastifyRequest, reply: FastifyReply, resource: T, spec: ListSpec, fields?: string): FastifyReply | T {
+  const selected = parseFields(spec, fields)
+  const etag = etagOf(resource)
+  reply.header('etag', etag)
+  const inm = request.headers['if-none-match']
+  if (inm && (inm === '*' || inm.split(',').some((t) => t.trim().replace(/^W\//, '') === etag))) return reply.code(304).send()
+  if (!selected) return resource
+  return reply.type('application/json; charset=utf-8').send(JSON.stringify(pick(resource, selected)))
+}
+
+/** PUT with If-Match: 412 unless it names the current representation. */
+export function checkIfMatch(ifMatch: string | undefined, current: object): void {
+  if (!ifMatch) return
+  const etag = etagOf(current)
+  if (ifMatch.trim() === '*') return
+  if (!ifMatch.split(',').some((t) => t.trim() === etag)) {
+    throw new ApiError('PRECONDITION_FAILED', 'The resource changed since you read it (If-Match does not match its ETag); GET it again and retry.', { current_etag: etag })
+  }
+}

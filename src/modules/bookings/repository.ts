@@ -1,0 +1,217 @@
+import type { ListPlan, Scope } from '../../http/list-query.ts'
+import { keysetSql } from '../../http/list-query.ts'
+import type { Queryable } from '../../platform/db.ts'
+import { ApiError } from '../../platform/errors.ts'
+import { scopeSql } from '../../platform/scope-sql.ts'
+import type { BookingStatus } from './schemas.ts'
+
+export interface GuestDetails {
+  lead_guest_name: string
+  lead_guest_email: string | null
+  lead_guest_phone: string | null
+  additional_guest_names: string[]
+  special_requests: string | null
+}
+
+export interface BookingRow {
+  id: string
+  partner_id: string
+  team_id: string
+  mode: 'live' | 'test'
+  listing_id: string
+  customer_id: string
+  status: BookingStatus
+  check_in: string
+  check_out: string
+  guests: number
+  nights: number
+  nightly_rate_minor: number
+  total_minor: number
+  currency: string
+  hold_expires_at: Date
+  confirmed_at: Date | null
+  issued_at: Date | null
+  voucher_number: string | null
+  cancelled_at: Date | null
+  cancellation_reason: string | null
+  expired_at: Date | null
+  external_system: string | null
+  external_booking_id: string | null
+  guest_details: GuestDetails | null
+  version: number
+  created_at: Date
+  updated_at: Date
+}
+
+export const BOOKING_COLUMNS = `b.id, b.partner_id, b.team_id, b.mode, b.listing_id, b.customer_id, b.status, b.check_in, b.check_out, b.guests, b.nights,
+  b.nightly_rate_minor, b.total_minor, b.currency, b.hold_expires_at, b.confirmed_at, b.issued_at, b.voucher_number, b.cancelled_at,
+  b.cancellation_reason, b.expired_at, b.external_system, b.external_booking_id, b.guest_details, b.version, b.created_at, b.updated_at`
+
+// Postgres error codes mapped to domain errors right here, where the SQL is.
+const EXCLUSION_VIOLATION = '23P01'
+const UNIQUE_VIOLATION = '23505'
+
+function pgCode(error: unknown): string | undefined {
+  return (error as { code?: string }).code
+}
+
+export interface NewBooking {
+  id: string
+  partnerId: string
+  teamId: string
+  mode: string
+  listingId: string
+  customerId: string
+  checkIn: string
+  checkOut: string
+  guests: number
+  nights: number
+  nightlyRateMinor: number
+  totalMinor: number
+  currency: string
+  holdExpiresAt: Date
+  externalSystem: string | null
+  externalBookingId: string | null
+  guestDetails: GuestDetails | null
+  now: Date
+}
+
+export async function insertBooking(db: Queryable, b: NewBooking): Promise<BookingRow> {
+  try {
+    const { rows } = await db.query<BookingRow>(
+      `INSERT INTO bookings AS b (id, partner_id, team_id, mode, listing_id, customer_id, status, check_in, check_out, guests, nights,
+         nightly_rate_minor, total_minor, currency, hold_expires_at, external_system, external_booking_id, guest_details, created_at, updated_at)
+       VALUES ($1, $2, $3, $4, $5, $6, 'HELD', $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $18) RETURNING ${BOOKING_COLUMNS}`,
+      [b.id, b.partnerId, b.teamId, b.mode, b.listingId, b.customerId, b.checkIn, b.checkOut, b.guests, b.nights, b.nightlyRateMinor, b.totalMinor,
+        b.currency, b.holdExpiresAt, b.externalSystem, b.externalBookingId, b.guestDetails ? JSON.stringify(b.guestDetails) : null, b.now],
+    )
+    return rows[0]!
+  } catch (error) {
+    if (pgCode(error) === EXCLUSION_VIOLATION) throw unavailable()
+    if (pgCode(error) === UNIQUE_VIOLATION && String((error as Error).message).includes('bookings_external_idx')) {
+      throw new ApiError('EXTERNAL_BOOKING_DUPLICATE', 'A booking with this external_system and external_booking_id already exists.', { external_system: b.externalSystem, external_booking_id: b.externalBookingId })
+    }
+    throw error
+  }
+}
+
+export function unavailable(): ApiError {
+  return new ApiError('LISTING_UNAVAILABLE', 'The listing is already booked for some of these nights.')
+}
+
+export async function findBooking(db: Queryable, scope: Scope, id: string, forUpdate = false): Promise<BookingRow | undefined> {
+  const params: unknown[] = [id]
+  const { rows } = await db.query<BookingRow>(`SELECT ${BOOKING_COLUMNS} FROM bookings b WHERE b.id = $1 AND ${scopeSql('b', scope, params)}${forUpdate ? ' FOR UPDATE' : ''}`, params)
+  return rows[0]
+}
+
+export async function findByExternalId(db: Queryable, scope: Pick<Scope, 'partnerId' | 'mode'>, system: string, externalId: string): Promise<{ id: string } | undefined> {
+  const { rows } = await db.query<{ id: string }>(
+    'SELECT id FROM bookings WHERE partner_id = $1 AND mode = $2 AND external_system = $3 AND external_booking_id = $4',
+    [scope.partnerId, scope.mode, system, externalId],
+  )
+  return rows[0]
+}
+
+/** A cheap look before the insert, so "unavailable" is reported before "price changed"; the constraint stays the judge. */
+export async function overlapsLiveBooking(db: Queryable, listingId: string, checkIn: string, checkOut: string, now: Date, exceptId: string | null): Promise<boolean> {
+  const { rows } = await db.query(
+    `SELECT 1 FROM bookings WHERE listing_id = $1 AND stay && daterange($2::date, $3::date, '[)')
+       AND (status IN ('CONFIRMED', 'ISSUED') OR (status = 'HELD' AND hold_expires_at > $4)) AND ($5::text IS NULL OR id <> $5) LIMIT 1`,
+    [listingId, checkIn, checkOut, now, exceptId],
+  )
+  return rows.length > 0
+}
+
+/** Expires lapsed holds (all, or those of one listing overlapping a stay); returns them for their events. */
+export async function expireLapsedHolds(db: Queryable, now: Date, options: { listingId?: string; checkIn?: string; checkOut?: string; limit?: number } = {}): Promise<BookingRow[]> {
+  const params: unknown[] = [now]
+  let where = `status = 'HELD' AND hold_expires_at <= $1`
+  if (options.listingId) {
+    params.push(options.listingId, options.checkIn, options.checkOut)
+    where += ` AND listing_id = $2 AND stay && daterange($3::date, $4::date, '[)')`
+  }
+  params.push(options.limit ?? 500)
+  const { rows } = await db.query<BookingRow>(
+    `UPDATE bookings b SET status = 'EXPIRED', expired_at = b.hold_expires_at, updated_at = $1, version = b.version + 1
+     WHERE b.id IN (SELECT id FROM bookings WHERE ${where} ORDER BY hold_expires_at LIMIT $${params.length} FOR UPDATE SKIP LOCKED)
+     RETURNING ${BOOKING_COLUMNS}`,
+    params,
+  )
+  return rows
+}
+
+export async function updateBooking(db: Queryable, id: string, set: Record<string, unknown>, now: Date): Promise<BookingRow> {
+  const names = Object.keys(set)
+  const assignments = names.map((name, i) => `${name} = $${i + 3}`)
+  const values = names.map((name) => (name === 'guest_details' && set[name] !== null ? JSON.stringify(set[name]) : set[name]))
+  const { rows } = await db.query<BookingRow>(
+    `UPDATE bookings b SET ${assignments.join(', ')}, updated_at = $2, version = b.version + 1 WHERE b.id = $1 RETURNING ${BOOKING_COLUMNS}`,
+    [id, now, ...values],
+  )
+  return rows[0]!
+}
+
+/** Stay changes may collide with another booking: the exclusion constraint answers. */
+export async function updateStay(db: Queryable, id: string, set: Record<string, unknown>, now: Date): Promise<BookingRow> {
+  try {
+    return await updateBooking(db, id, set, now)
+  } catch (error) {
+    if (pgCode(error) === EXCLUSION_VIOLATION) throw unavailable()
+    throw error
+  }
+}
+
+export async function nextVoucherNumber(db: Queryable, now: Date): Promise<string> {
+  const { rows } = await db.query<{ n: number }>(`SELECT nextval('voucher_seq') AS n`)
+  return `VCH-${now.getUTCFullYear()}-${String(rows[0]!.n).padStart(6, '0')}`
+}
+
+export interface BookingFilters {
+  status?: BookingStatus[]
+  listing_id?: string
+  customer_id?: string
+  check_in_from?: string
+  check_in_to?: string
+  created_after?: string
+  created_before?: string
+  external_booking_id?: string
+}
+
+/** The filter on the status a reader sees: a lapsed HELD row is EXPIRED, whether or not the sweeper got to it. */
+function statusSql(statuses: BookingStatus[], params: unknown[], now: Date): string {
+  params.push(now)
+  const at = `$${params.length}`
+  const parts: string[] = []
+  const plain = statuses.filter((s) => s !== 'HELD' && s !== 'EXPIRED')
+  if (plain.length > 0) {
+    params.push(plain)
+    parts.push(`b.status = ANY($${params.length})`)
+  }
+  if (statuses.includes('HELD')) parts.push(`(b.status = 'HELD' AND b.hold_expires_at > ${at})`)
+  if (statuses.includes('EXPIRED')) parts.push(`b.status = 'EXPIRED' OR (b.status = 'HELD' AND b.hold_expires_at <= ${at})`)
+  return ` AND (${parts.join(' OR ')})`
+}
+
+export async function listBookings(db: Queryable, scope: Scope, filters: BookingFilters, plan: ListPlan, now: Date): Promise<(BookingRow & { _sort_key: string })[]> {
+  const params: unknown[] = []
+  let where = scopeSql('b', scope, params)
+  if (filters.status && filters.status.length > 0) where += statusSql(filters.status, params, now)
+  const simple: [keyof BookingFilters, string][] = [
+    ['listing_id', 'b.listing_id = $'],
+    ['customer_id', 'b.customer_id = $'],
+    ['check_in_from', 'b.check_in >= $'],
+    ['check_in_to', 'b.check_in <= $'],
+    ['created_after', 'b.created_at > $'],
+    ['created_before', 'b.created_at < $'],
+    ['external_booking_id', 'b.external_booking_id = $'],
+  ]
+  for (const [key, sql] of simple) {
+    if (filters[key] === undefined) continue
+    params.push(filters[key])
+    where += ` AND ${sql}${params.length}`
+  }
+  const keyset = keysetSql(plan, params, 'b.id')
+  const { rows } = await db.query<BookingRow & { _sort_key: string }>(`SELECT ${BOOKING_COLUMNS}, ${keyset.sortKeySelect} FROM bookings b WHERE ${where}${keyset.where}${keyset.orderLimit}`, params)
+  return rows
+}

@@ -1,0 +1,222 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import Type from 'typebox'
+import { callerOf } from '../../http/auth.ts'
+import type { CursorCodec } from '../../http/cursor.ts'
+import { checkIfMatch, etagOf, listQuerySchema, planList, scopeOf, sendPage, sendResource, toPage } from '../../http/list-query.ts'
+import type { ListSpec, Scope } from '../../http/list-query.ts'
+import { PathId, commaList, listOf } from '../../http/schemas.ts'
+import type { Clock } from '../../platform/clock.ts'
+import type { Db } from '../../platform/db.ts'
+import { FieldErrors, notFound, parseCommaList } from '../../platform/errors.ts'
+import { isCalendarDate } from '../../platform/dates.ts'
+import { findCustomer } from '../customers/repository.ts'
+import { listBookings } from './repository.ts'
+import type { BookingFilters } from './repository.ts'
+import { BOOKING_STATUSES, BookingSchema, CancelBody, CreateBookingBody, GuestDetailsBody, StayBody } from './schemas.ts'
+import { toBooking } from './service.ts'
+import type { BookingService } from './service.ts'
+
+const tags = ['Bookings']
+
+export const bookingSpec: ListSpec = {
+  resource: 'bookings',
+  sortKeys: {
+    created_at: { column: 'b.created_at', type: 'timestamptz' },
+    updated_at: { column: 'b.updated_at', type: 'timestamptz' },
+    check_in: { column: 'b.check_in', type: 'date' },
+  },
+  defaultSort: '-created_at',
+  fields: Object.keys(BookingSchema.properties),
+}
+
+const FieldsQuery = Type.Object({ fields: Type.Optional(Type.String({ maxLength: 1000 })) }, { additionalProperties: false })
+const IfMatch = Type.Object({ 'if-match': Type.Optional(Type.String({ description: 'The ETag from GET; 412 when the booking changed since.' })) })
+const conflict = (codes: string) => ({ description: `Conflict. Codes: ${codes}.`, $ref: 'ErrorEnvelope#' })
+const stale = { description: 'Stale If-Match. Codes: PRECONDITION_FAILED.', $ref: 'ErrorEnvelope#' }
+
+const filterQuery = {
+  status: commaList(BOOKING_STATUSES, 'status=CONFIRMED,ISSUED. '),
+  listing_id: Type.Optional(Type.String({ maxLength: 64 })),
+  check_in_from: Type.Optional(Type.String({ description: 'YYYY-MM-DD, inclusive.' })),
+  check_in_to: Type.Optional(Type.String({ description: 'YYYY-MM-DD, inclusive.' })),
+  created_after: Type.Optional(Type.String({ format: 'date-time' })),
+  created_before: Type.Optional(Type.String({ format: 'date-time' })),
+  external_booking_id: Type.Optional(Type.String({ maxLength: 200 })),
+}
+
+type FilterQuery = { status?: string[]; listing_id?: string; customer_id?: string; check_in_from?: string; check_in_to?: string; created_after?: string; created_before?: string; external_booking_id?: string }
+
+function filtersOf(q: FilterQuery): BookingFilters {
+  const errors = new FieldErrors()
+  if (q.check_in_from && !isCalendarDate(q.check_in_from)) errors.add('check_in_from', 'date', 'must be a calendar date YYYY-MM-DD', 'query')
+  if (q.check_in_to && !isCalendarDate(q.check_in_to)) errors.add('check_in_to', 'date', 'must be a calendar date YYYY-MM-DD', 'query')
+  const status = parseCommaList(q.status, BOOKING_STATUSES, 'status', errors)
+  errors.throwIfAny()
+  const filters: BookingFilters = {}
+  if (status) filters.status = status
+  for (const key of ['listing_id', 'customer_id', 'check_in_from', 'check_in_to', 'created_after', 'created_before', 'external_booking_id'] as const) {
+    if (q[key] !== undefined) filters[key] = q[key]
+  }
+  return filters
+}
+
+export const bookingRoutes: FastifyPluginAsyncTypebox<{ db: Db; clock: Clock; cursors: CursorCodec; bookings: BookingService; publicBaseUrl: string }> = async (
+  app,
+  { db, clock, cursors, bookings, publicBaseUrl },
+) => {
+  async function page(scope: Scope, q: FilterQuery & { limit?: number; cursor?: string; sort?: string; fields?: string }, filters: BookingFilters) {
+    const plan = planList(bookingSpec, q, scope, filters, cursors)
+    const now = clock.now()
+    return { page: toPage(await listBookings(db, scope, filters, plan, now), plan, cursors, (row) => toBooking(row, now)), fields: plan.fields }
+  }
+
+  app.get(
+    '/v1/bookings',
+    {
+      config: { permission: 'booking.read', bucket: 'read' },
+      schema: {
+        operationId: 'listBookings',
+        summary: 'List bookings',
+        description: 'Filters combine with AND. A hold that has lapsed is EXPIRED here, whether or not the sweeper has run.',
+        tags,
+        querystring: Type.Object({ ...listQuerySchema(bookingSpec), ...filterQuery, customer_id: Type.Optional(Type.String({ maxLength: 64 })) }, { additionalProperties: false }),
+        response: { 200: listOf(BookingSchema) },
+      },
+    },
+    async (request, reply) => {
+      const scope = scopeOf(callerOf(request), request.query.team_ids)
+      const { page: result, fields } = await page(scope, request.query, filtersOf(request.query))
+      return sendPage(reply, result, fields)
+    },
+  )
+
+  app.get(
+    '/v1/customers/:id/bookings',
+    {
+      config: { permission: 'booking.read', bucket: 'read' },
+      schema: {
+        operationId: 'listCustomerBookings',
+        summary: 'List a customer\'s bookings',
+        tags: ['Customers'],
+        params: PathId,
+        querystring: Type.Object({ ...listQuerySchema(bookingSpec), ...filterQuery }, { additionalProperties: false }),
+        response: { 200: listOf(BookingSchema) },
+      },
+    },
+    async (request, reply) => {
+      const scope = scopeOf(callerOf(request), request.query.team_ids)
+      const customer = await findCustomer(db, scopeOf(callerOf(request)), request.params.id)
+      if (!customer) throw notFound('customer')
+      const filters = { ...filtersOf(request.query), customer_id: customer.id }
+      const { page: result, fields } = await page(scope, request.query, filters)
+      return sendPage(reply, result, fields)
+    },
+  )
+
+  app.post(
+    '/v1/bookings',
+    {
+      config: { permission: 'booking.create.partner', bucket: 'booking_create' },
+      schema: {
+        operationId: 'createBooking',
+        summary: 'Hold a listing for a stay',
+        description:
+          'Creates a HELD booking with hold_expires_at (15 minutes by default) and the price. Confirm it before the hold lapses. ' +
+          'Errors that no retry can fix come first: 404 (listing, customer), LISTING_NOT_BOOKABLE, EXTERNAL_BOOKING_DUPLICATE, LISTING_UNAVAILABLE, then PRICE_CHANGED.',
+        tags,
+        body: CreateBookingBody,
+        response: { 201: BookingSchema, 409: conflict('LISTING_NOT_BOOKABLE, LISTING_UNAVAILABLE, PRICE_CHANGED, EXTERNAL_BOOKING_DUPLICATE') },
+      },
+    },
+    async (request, reply) => {
+      const booking = await bookings.create(scopeOf(callerOf(request)), request.body)
+      return reply.code(201).header('location', `${publicBaseUrl}/v1/bookings/${booking.id}`).send(booking)
+    },
+  )
+
+  app.get(
+    '/v1/bookings/:id',
+    {
+      config: { permission: 'booking.read', bucket: 'read' },
+      schema: { operationId: 'getBooking', summary: 'Get a booking', tags, params: PathId, querystring: FieldsQuery, response: { 200: BookingSchema, 304: { description: 'Not modified.', type: 'null' } } },
+    },
+    async (request, reply) => sendResource(request, reply, await bookings.get(scopeOf(callerOf(request)), request.params.id), bookingSpec, request.query.fields),
+  )
+
+  const action = (name: string, summary: string, description: string, permission: 'booking.create.partner' | 'booking.issue', bucket: 'write' | 'ticket_issue', codes: string) => ({
+    config: { permission, bucket },
+    schema: { operationId: `${name}Booking`, summary, description, tags, params: PathId, response: { 200: BookingSchema, 409: conflict(codes) } },
+  })
+
+  app.post(
+    '/v1/bookings/:id(^[^:/]+)::confirm',
+    action('confirm', 'Confirm a held booking', 'HELD → CONFIRMED, before the hold lapses.', 'booking.create.partner', 'write', 'BOOKING_HOLD_EXPIRED, BOOKING_INVALID_TRANSITION'),
+    async (request) => bookings.confirm(scopeOf(callerOf(request)), request.params.id),
+  )
+
+  app.post(
+    '/v1/bookings/:id(^[^:/]+)::issue',
+    action('issue', 'Issue the voucher', 'CONFIRMED → ISSUED; the booking gains its voucher_number.', 'booking.issue', 'ticket_issue', 'BOOKING_INVALID_TRANSITION'),
+    async (request) => bookings.issue(scopeOf(callerOf(request)), request.params.id),
+  )
+
+  app.post(
+    '/v1/bookings/:id(^[^:/]+)::cancel',
+    {
+      config: { permission: 'booking.create.partner', bucket: 'write' },
+      schema: {
+        operationId: 'cancelBooking',
+        summary: 'Cancel a booking',
+        description: 'HELD, CONFIRMED or ISSUED → CANCELLED, with a reason.',
+        tags,
+        params: PathId,
+        body: CancelBody,
+        response: { 200: BookingSchema, 409: conflict('BOOKING_INVALID_TRANSITION') },
+      },
+    },
+    async (request) => bookings.cancel(scopeOf(callerOf(request)), request.params.id, request.body.reason),
+  )
+
+  app.put(
+    '/v1/bookings/:id/guest-details',
+    {
+      config: { permission: 'booking.create.partner', bucket: 'write' },
+      schema: {
+        operationId: 'replaceBookingGuestDetails',
+        summary: 'Replace the guest details',
+        tags,
+        params: PathId,
+        headers: IfMatch,
+        body: GuestDetailsBody,
+        response: { 200: BookingSchema, 409: conflict('BOOKING_INVALID_TRANSITION'), 412: stale },
+      },
+    },
+    async (request, reply) => {
+      const booking = await bookings.replaceGuestDetails(scopeOf(callerOf(request)), request.params.id, request.body, (current) => checkIfMatch(request.headers['if-match'], current))
+      reply.header('etag', etagOf(booking))
+      return booking
+    },
+  )
+
+  app.put(
+    '/v1/bookings/:id/stay',
+    {
+      config: { permission: 'booking.create.partner', bucket: 'write' },
+      schema: {
+        operationId: 'replaceBookingStay',
+        summary: 'Change the dates or guests',
+        description: 'For HELD or CONFIRMED bookings: re-priced at the listing\'s current rate, availability checked again (the booking\'s own nights do not block it).',
+        tags,
+        params: PathId,
+        headers: IfMatch,
+        body: StayBody,
+        response: { 200: BookingSchema, 409: conflict('LISTING_NOT_BOOKABLE, LISTING_UNAVAILABLE, PRICE_CHANGED, BOOKING_INVALID_TRANSITION'), 412: stale },
+      },
+    },
+    async (request, reply) => {
+      const booking = await bookings.replaceStay(scopeOf(callerOf(request)), request.params.id, request.body, (current) => checkIfMatch(request.headers['if-match'], current))
+      reply.header('etag', etagOf(booking))
+      return booking
+    },
+  )
+}

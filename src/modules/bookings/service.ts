@@ -1,0 +1,282 @@
+import type { Scope } from '../../http/list-query.ts'
+import type { Clock } from '../../platform/clock.ts'
+import { addDays, daysBetween, isCalendarDate } from '../../platform/dates.ts'
+import type { Db, Queryable } from '../../platform/db.ts'
+import { ApiError, FieldErrors, notFound } from '../../platform/errors.ts'
+import { newId } from '../../platform/ids.ts'
+import { formatMinor, isCurrency, parseAmount } from '../../platform/money.ts'
+import type { Money } from '../../platform/money.ts'
+import { isE164Phone } from '../../platform/reference-data.ts'
+import { recordEvent } from '../events/repository.ts'
+import type { EventType } from '../events/routes.ts'
+import { findCustomer } from '../customers/repository.ts'
+import { findListing } from '../listings/repository.ts'
+import type { ListingRow } from '../listings/repository.ts'
+import * as repo from './repository.ts'
+import type { BookingRow, GuestDetails } from './repository.ts'
+import type { BookingStatus, CreateBookingInput, GuestDetailsInput, StayInput } from './schemas.ts'
+
+export const MAX_STAY_NIGHTS = 90
+
+/** A booking as a reader sees it: a HELD row whose hold has lapsed is EXPIRED, even before the sweeper runs. */
+export function toBooking(row: BookingRow, now: Date) {
+  const lapsed = row.status === 'HELD' && row.hold_expires_at.getTime() <= now.getTime()
+  return {
+    id: row.id,
+    status: (lapsed ? 'EXPIRED' : row.status) as BookingStatus,
+    team_id: row.team_id,
+    mode: row.mode,
+    listing_id: row.listing_id,
+    customer_id: row.customer_id,
+    check_in: row.check_in,
+    check_out: row.check_out,
+    guests: row.guests,
+    price: {
+      nightly_rate: formatMinor(row.nightly_rate_minor, row.currency),
+      nights: row.nights,
+      total: formatMinor(row.total_minor, row.currency),
+    },
+    hold_expires_at: row.hold_expires_at.toISOString(),
+    confirmed_at: row.confirmed_at?.toISOString() ?? null,
+    issued_at: row.issued_at?.toISOString() ?? null,
+    voucher_number: row.voucher_number,
+    cancelled_at: row.cancelled_at?.toISOString() ?? null,
+    cancellation_reason: row.cancellation_reason,
+    expired_at: lapsed ? row.hold_expires_at.toISOString() : (row.expired_at?.toISOString() ?? null),
+    external_system: row.external_system,
+    external_booking_id: row.external_booking_id,
+    guest_details: row.guest_details,
+    created_at: row.created_at.toISOString(),
+    updated_at: row.updated_at.toISOString(),
+  }
+}
+
+export type Booking = ReturnType<typeof toBooking>
+
+export interface BookingServiceDeps {
+  db: Db
+  clock: Clock
+  holdMinutes: number
+}
+
+function checkStay(errors: FieldErrors, checkIn: string, checkOut: string, today: string): void {
+  const inOk = isCalendarDate(checkIn)
+  const outOk = isCalendarDate(checkOut)
+  if (!inOk) errors.add('check_in', 'date', 'must be a calendar date YYYY-MM-DD')
+  if (!outOk) errors.add('check_out', 'date', 'must be a calendar date YYYY-MM-DD')
+  if (inOk && checkIn < addDays(today, -1)) errors.add('check_in', 'minimum', 'must not be in the past')
+  if (inOk && outOk) {
+    const nights = daysBetween(checkIn, checkOut)
+    if (nights < 1) errors.add('check_out', 'after', 'must be after check_in')
+    else if (nights > MAX_STAY_NIGHTS) errors.add('check_out', 'maximum', `must be at most ${MAX_STAY_NIGHTS} nights after check_in`)
+  }
+}
+
+function checkExpectedTotal(errors: FieldErrors, expected: Money | null | undefined): void {
+  if (!expected) return
+  if (!isCurrency(expected.currency)) errors.add('expected_total.currency', 'iso4217', 'is not an ISO 4217 currency code')
+  else if (parseAmount(expected.amount, expected.currency) === null) errors.add('expected_total.amount', 'minor_units', `has more decimals than ${expected.currency} allows`)
+}
+
+function guestDetailsOf(input: GuestDetailsInput | null | undefined, errors: FieldErrors, prefix: string): GuestDetails | null {
+  if (!input) return null
+  if (input.lead_guest_phone && !isE164Phone(input.lead_guest_phone)) errors.add(`${prefix}lead_guest_phone`, 'e164', 'is not a valid E.164 phone number')
+  return {
+    lead_guest_name: input.lead_guest_name,
+    lead_guest_email: input.lead_guest_email ?? null,
+    lead_guest_phone: input.lead_guest_phone ?? null,
+    additional_guest_names: input.additional_guest_names ?? [],
+    special_requests: input.special_requests ?? null,
+  }
+}
+
+/** The checks that depend on the listing, in the order API.md §6 asks: what no retry fixes comes first. */
+async function priceStay(tx: Queryable, listing: ListingRow, stay: { checkIn: string; checkOut: string; guests: number; expected?: Money | null; exceptId: string | null }, now: Date) {
+  if (listing.state !== 'ACTIVE') throw new ApiError('LISTING_NOT_BOOKABLE', `The listing is ${listing.state} and cannot be booked.`, { listing_id: listing.id, state: listing.state })
+  if (stay.guests > listing.max_guests) {
+    new FieldErrors().add('guests', 'maximum', `must be at most ${listing.max_guests}, the listing's capacity`).throwIfAny()
+  }
+  // lapsed holds never block a new booking: expire the ones in the way, in this transaction
+  const expired = await repo.expireLapsedHolds(tx, now, { listingId: listing.id, checkIn: stay.checkIn, checkOut: stay.checkOut })
+  for (const row of expired) await bookingEvent(tx, row, 'booking.expired', now)
+  if (await repo.overlapsLiveBooking(tx, listing.id, stay.checkIn, stay.checkOut, now, stay.exceptId)) throw repo.unavailable()
+  const nights = daysBetween(stay.checkIn, stay.checkOut)
+  const totalMinor = listing.nightly_rate_minor * nights
+  if (stay.expected) {
+    const expectedMinor = parseAmount(stay.expected.amount, stay.expected.currency)
+    if (stay.expected.currency !== listing.currency || expectedMinor !== totalMinor) {
+      const actual = formatMinor(totalMinor, listing.currency)
+      throw new ApiError('PRICE_CHANGED', `The total is ${actual.amount} ${actual.currency}, not ${stay.expected.amount} ${stay.expected.currency}.`, { actual_total: actual, expected_total: stay.expected })
+    }
+  }
+  return { nights, totalMinor }
+}
+
+async function bookingEvent(tx: Queryable, row: BookingRow, type: EventType, now: Date): Promise<void> {
+  await recordEvent(tx, { partnerId: row.partner_id, teamId: row.team_id, mode: row.mode, type, resourceType: 'booking', resourceId: row.id, sequence: row.version, data: toBooking(row, now), now })
+}
+
+function invalidTransition(status: BookingStatus, action: string, allowedFrom: BookingStatus[]): ApiError {
+  return new ApiError('BOOKING_INVALID_TRANSITION', `A ${status} booking cannot be ${action}; only ${allowedFrom.join(' or ')} bookings can.`, { status, action, allowed_from: allowedFrom })
+}
+
+export class BookingService {
+  readonly #deps: BookingServiceDeps
+  constructor(deps: BookingServiceDeps) {
+    this.#deps = deps
+  }
+
+  async create(scope: Scope, input: CreateBookingInput): Promise<Booking> {
+    const { db, clock, holdMinutes } = this.#deps
+    const now = clock.now()
+    if (input.external_system && !input.external_booking_id) {
+      throw new ApiError('EXTERNAL_BOOKING_ID_REQUIRED', 'external_booking_id is required when external_system is given.', { fields: [{ field: 'external_booking_id', location: 'body', code: 'required', message: 'is required with external_system' }] })
+    }
+    const errors = new FieldErrors()
+    if (input.external_booking_id && !input.external_system) errors.add('external_system', 'required', 'is required with external_booking_id')
+    checkStay(errors, input.check_in, input.check_out, now.toISOString().slice(0, 10))
+    checkExpectedTotal(errors, input.expected_total)
+    const guestDetails = guestDetailsOf(input.guest_details, errors, 'guest_details.')
+    errors.throwIfAny()
+
+    return db.transaction(async (tx) => {
+      const listing = await findListing(tx, scope, input.listing_id)
+      if (!listing) throw notFound('listing')
+      const customer = await findCustomer(tx, scope, input.customer_id)
+      if (!customer) throw notFound('customer')
+      if (input.external_system && input.external_booking_id) {
+        const existing = await repo.findByExternalId(tx, scope, input.external_system, input.external_booking_id)
+        if (existing) {
+          throw new ApiError('EXTERNAL_BOOKING_DUPLICATE', `Booking ${existing.id} already has this external_system and external_booking_id.`, {
+            existing_booking_id: existing.id,
+            external_system: input.external_system,
+            external_booking_id: input.external_booking_id,
+          })
+        }
+      }
+      const { nights, totalMinor } = await priceStay(tx, listing, { checkIn: input.check_in, checkOut: input.check_out, guests: input.guests, expected: input.expected_total, exceptId: null }, now)
+      const row = await repo.insertBooking(tx, {
+        id: newId('booking'),
+        partnerId: scope.partnerId,
+        teamId: listing.team_id,
+        mode: scope.mode,
+        listingId: listing.id,
+        customerId: customer.id,
+        checkIn: input.check_in,
+        checkOut: input.check_out,
+        guests: input.guests,
+        nights,
+        nightlyRateMinor: listing.nightly_rate_minor,
+        totalMinor,
+        currency: listing.currency,
+        holdExpiresAt: new Date(now.getTime() + holdMinutes * 60_000),
+        externalSystem: input.external_system ?? null,
+        externalBookingId: input.external_booking_id ?? null,
+        guestDetails,
+        now,
+      })
+      await bookingEvent(tx, row, 'booking.created', now)
+      return toBooking(row, now)
+    })
+  }
+
+  async get(scope: Scope, id: string): Promise<Booking> {
+    const row = await repo.findBooking(this.#deps.db, scope, id)
+    if (!row) throw notFound('booking')
+    return toBooking(row, this.#deps.clock.now())
+  }
+
+  /** Runs one state change on a locked booking, with its event, in one transaction. */
+  async #change(scope: Scope, id: string, apply: (tx: Queryable, row: BookingRow, status: BookingStatus, now: Date) => Promise<{ row: BookingRow; event: EventType }>, precondition?: (current: Booking) => void): Promise<Booking> {
+    const { db, clock } = this.#deps
+    const now = clock.now()
+    return db.transaction(async (tx) => {
+      const current = await repo.findBooking(tx, scope, id, true)
+      if (!current) throw notFound('booking')
+      const shown = toBooking(current, now)
+      precondition?.(shown)
+      const { row, event } = await apply(tx, current, shown.status, now)
+      await bookingEvent(tx, row, event, now)
+      return toBooking(row, now)
+    })
+  }
+
+  confirm(scope: Scope, id: string): Promise<Booking> {
+    return this.#change(scope, id, async (tx, row, status, now) => {
+      if (status === 'EXPIRED' && row.status === 'HELD') {
+        throw new ApiError('BOOKING_HOLD_EXPIRED', `The booking hold expired at ${row.hold_expires_at.toISOString()}.`, { hold_expires_at: row.hold_expires_at.toISOString(), status: 'EXPIRED' })
+      }
+      if (status !== 'HELD') throw invalidTransition(status, 'confirmed', ['HELD'])
+      return { row: await repo.updateBooking(tx, id, { status: 'CONFIRMED', confirmed_at: now }, now), event: 'booking.confirmed' }
+    })
+  }
+
+  issue(scope: Scope, id: string): Promise<Booking> {
+    return this.#change(scope, id, async (tx, _row, status, now) => {
+      if (status !== 'CONFIRMED') throw invalidTransition(status, 'issued', ['CONFIRMED'])
+      const voucher = await repo.nextVoucherNumber(tx, now)
+      return { row: await repo.updateBooking(tx, id, { status: 'ISSUED', issued_at: now, voucher_number: voucher }, now), event: 'booking.issued' }
+    })
+  }
+
+  cancel(scope: Scope, id: string, reason: string): Promise<Booking> {
+    return this.#change(scope, id, async (tx, _row, status, now) => {
+      const from: BookingStatus[] = ['HELD', 'CONFIRMED', 'ISSUED']
+      if (!from.includes(status)) throw invalidTransition(status, 'cancelled', from)
+      return { row: await repo.updateBooking(tx, id, { status: 'CANCELLED', cancelled_at: now, cancellation_reason: reason }, now), event: 'booking.cancelled' }
+    })
+  }
+
+  replaceGuestDetails(scope: Scope, id: string, input: GuestDetailsInput, precondition: (current: Booking) => void): Promise<Booking> {
+    const errors = new FieldErrors()
+    const details = guestDetailsOf(input, errors, '')
+    errors.throwIfAny()
+    return this.#change(
+      scope,
+      id,
+      async (tx, _row, status, now) => {
+        const from: BookingStatus[] = ['HELD', 'CONFIRMED', 'ISSUED']
+        if (!from.includes(status)) throw invalidTransition(status, 'changed', from)
+        return { row: await repo.updateBooking(tx, id, { guest_details: details }, now), event: 'booking.updated' }
+      },
+      precondition,
+    )
+  }
+
+  replaceStay(scope: Scope, id: string, input: StayInput, precondition: (current: Booking) => void): Promise<Booking> {
+    const errors = new FieldErrors()
+    checkStay(errors, input.check_in, input.check_out, this.#deps.clock.now().toISOString().slice(0, 10))
+    checkExpectedTotal(errors, input.expected_total)
+    errors.throwIfAny()
+    return this.#change(
+      scope,
+      id,
+      async (tx, row, status, now) => {
+        const from: BookingStatus[] = ['HELD', 'CONFIRMED']
+        if (!from.includes(status)) throw invalidTransition(status, 'changed', from)
+        const listing = await findListing(tx, { ...scope, teamIds: [row.team_id] }, row.listing_id, true)
+        if (!listing) throw notFound('listing')
+        const { nights, totalMinor } = await priceStay(tx, listing, { checkIn: input.check_in, checkOut: input.check_out, guests: input.guests, expected: input.expected_total, exceptId: id }, now)
+        const updated = await repo.updateStay(
+          tx,
+          id,
+          { check_in: input.check_in, check_out: input.check_out, guests: input.guests, nights, nightly_rate_minor: listing.nightly_rate_minor, total_minor: totalMinor, currency: listing.currency },
+          now,
+        )
+        return { row: updated, event: 'booking.updated' }
+      },
+      precondition,
+    )
+  }
+
+  /** The sweeper's pass: expire lapsed holds (any tenant) with their events; returns how many. */
+  async expireLapsed(limit = 500): Promise<number> {
+    const { db, clock } = this.#deps
+    const now = clock.now()
+    return db.transaction(async (tx) => {
+      const rows = await repo.expireLapsedHolds(tx, now, { limit })
+      for (const row of rows) await bookingEvent(tx, row, 'booking.expired', now)
+      return rows.length
+    })
+  }
+}

@@ -1,0 +1,116 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import Type from 'typebox'
+import { callerOf } from '../../http/auth.ts'
+import type { CursorCodec } from '../../http/cursor.ts'
+import { checkIfMatch, etagOf, listQuerySchema, planList, scopeOf, sendPage, sendResource, toPage } from '../../http/list-query.ts'
+import type { ListSpec } from '../../http/list-query.ts'
+import { PathId, listOf } from '../../http/schemas.ts'
+import type { Db } from '../../platform/db.ts'
+import { listCustomers } from './repository.ts'
+import { CreateCustomerBody, CustomerSchema, ReplaceCustomerBody } from './schemas.ts'
+import { toCustomer } from './service.ts'
+import type { CustomerService } from './service.ts'
+
+const tags = ['Customers']
+
+export const customerSpec: ListSpec = {
+  resource: 'customers',
+  sortKeys: { created_at: { column: 'c.created_at', type: 'timestamptz' }, updated_at: { column: 'c.updated_at', type: 'timestamptz' } },
+  defaultSort: '-created_at',
+  fields: Object.keys(CustomerSchema.properties),
+}
+
+const FieldsQuery = Type.Object({ fields: Type.Optional(Type.String({ maxLength: 1000 })) }, { additionalProperties: false })
+const IfMatch = Type.Object({ 'if-match': Type.Optional(Type.String({ description: 'The ETag from GET; 412 when the resource changed since.' })) })
+
+export const customerRoutes: FastifyPluginAsyncTypebox<{ db: Db; cursors: CursorCodec; customers: CustomerService; publicBaseUrl: string }> = async (app, { db, cursors, customers, publicBaseUrl }) => {
+  app.get(
+    '/v1/customers',
+    {
+      config: { permission: 'customer.read', bucket: 'read' },
+      schema: {
+        operationId: 'listCustomers',
+        summary: 'List customers',
+        tags,
+        querystring: Type.Object(
+          {
+            ...listQuerySchema(customerSpec),
+            email: Type.Optional(Type.String({ maxLength: 254, description: 'Exact email, case-insensitive.' })),
+            q: Type.Optional(Type.String({ minLength: 1, maxLength: 200, description: 'Text in name or email.' })),
+          },
+          { additionalProperties: false },
+        ),
+        response: { 200: listOf(CustomerSchema) },
+      },
+    },
+    async (request, reply) => {
+      const q = request.query
+      const scope = scopeOf(callerOf(request), q.team_ids)
+      const filters = { email: q.email, q: q.q }
+      const plan = planList(customerSpec, q, scope, filters, cursors)
+      return sendPage(reply, toPage(await listCustomers(db, scope, filters, plan), plan, cursors, toCustomer), plan.fields)
+    },
+  )
+
+  app.post(
+    '/v1/customers',
+    {
+      config: { permission: 'customer.write', bucket: 'write' },
+      schema: { operationId: 'createCustomer', summary: 'Create a customer', tags, body: CreateCustomerBody, response: { 201: CustomerSchema } },
+    },
+    async (request, reply) => {
+      const customer = await customers.create(scopeOf(callerOf(request)), request.body)
+      return reply.code(201).header('location', `${publicBaseUrl}/v1/customers/${customer.id}`).send(customer)
+    },
+  )
+
+  app.get(
+    '/v1/customers/:id',
+    {
+      config: { permission: 'customer.read', bucket: 'read' },
+      schema: { operationId: 'getCustomer', summary: 'Get a customer', tags, params: PathId, querystring: FieldsQuery, response: { 200: CustomerSchema, 304: { description: 'Not modified.', type: 'null' } } },
+    },
+    async (request, reply) => sendResource(request, reply, await customers.get(scopeOf(callerOf(request)), request.params.id), customerSpec, request.query.fields),
+  )
+
+  app.put(
+    '/v1/customers/:id',
+    {
+      config: { permission: 'customer.write', bucket: 'write' },
+      schema: {
+        operationId: 'replaceCustomer',
+        summary: 'Replace a customer',
+        description: 'Replaces every writable field (omitted optional fields become null). Send If-Match to avoid overwriting a concurrent change (412).',
+        tags,
+        params: PathId,
+        headers: IfMatch,
+        body: ReplaceCustomerBody,
+        response: { 200: CustomerSchema, 412: { description: 'Stale If-Match. Codes: PRECONDITION_FAILED.', $ref: 'ErrorEnvelope#' } },
+      },
+    },
+    async (request, reply) => {
+      const customer = await customers.replace(scopeOf(callerOf(request)), request.params.id, request.body, (current) => checkIfMatch(request.headers['if-match'], current))
+      reply.header('etag', etagOf(customer))
+      return customer
+    },
+  )
+
+  app.delete(
+    '/v1/customers/:id',
+    {
+      config: { permission: 'customer.write', bucket: 'write' },
+      schema: {
+        operationId: 'deleteCustomer',
+        summary: 'Delete a customer',
+        description: 'Refused with 409 CUSTOMER_HAS_LIVE_BOOKINGS while the customer has held, confirmed or issued bookings.',
+        tags,
+        params: PathId,
+        response: { 204: { description: 'Deleted.', type: 'null' }, 409: { description: 'Codes: CUSTOMER_HAS_LIVE_BOOKINGS.', $ref: 'ErrorEnvelope#' } },
+      },
+    },
+    async (request, reply) => {
+      await customers.delete(scopeOf(callerOf(request)), request.params.id)
+      return reply.code(204).send(null)
+    },
+  )
+}

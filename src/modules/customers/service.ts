@@ -1,0 +1,97 @@
+import type { Scope } from '../../http/list-query.ts'
+import type { Clock } from '../../platform/clock.ts'
+import type { Db } from '../../platform/db.ts'
+import { ApiError, FieldErrors, notFound } from '../../platform/errors.ts'
+import { newId } from '../../platform/ids.ts'
+import { canonicalLanguage, isCountryCode, isE164Phone } from '../../platform/reference-data.ts'
+import { recordEvent } from '../events/repository.ts'
+import { teamForCreate } from '../listings/service.ts'
+import * as repo from './repository.ts'
+import type { CustomerRow, CustomerValues } from './repository.ts'
+import type { CreateCustomerInput, ReplaceCustomerInput } from './schemas.ts'
+
+export function toCustomer(row: CustomerRow) {
+  return {
+    id: row.id,
+    team_id: row.team_id,
+    mode: row.mode,
+    name: row.name,
+    email: row.email,
+    phone: row.phone,
+    language: row.language,
+    country_code: row.country_code,
+    created_at: row.created_at.toISOString(),
+    updated_at: row.updated_at.toISOString(),
+  }
+}
+
+export type Customer = ReturnType<typeof toCustomer>
+
+function validatedValues(input: ReplaceCustomerInput, errors: FieldErrors): CustomerValues {
+  if (input.phone && !isE164Phone(input.phone)) errors.add('phone', 'e164', 'is not a valid E.164 phone number (+84901234567)')
+  let language: string | null = null
+  if (input.language) {
+    language = canonicalLanguage(input.language)
+    if (!language) errors.add('language', 'bcp47', 'is not a BCP 47 language tag (vi, en-US)')
+  }
+  if (input.country_code && !isCountryCode(input.country_code)) errors.add('country_code', 'iso3166_1', 'is not an ISO 3166-1 alpha-2 country code')
+  return { name: input.name, email: input.email ?? null, phone: input.phone ?? null, language, country_code: input.country_code ?? null }
+}
+
+export class CustomerService {
+  readonly #db: Db
+  readonly #clock: Clock
+  constructor(deps: { db: Db; clock: Clock }) {
+    this.#db = deps.db
+    this.#clock = deps.clock
+  }
+
+  async create(scope: Scope, input: CreateCustomerInput): Promise<Customer> {
+    const errors = new FieldErrors()
+    const teamId = teamForCreate(scope, input.team_id, errors)
+    const values = validatedValues(input, errors)
+    errors.throwIfAny()
+    const now = this.#clock.now()
+    return this.#db.transaction(async (tx) => {
+      const row = await repo.insertCustomer(tx, { id: newId('customer'), partnerId: scope.partnerId, teamId, mode: scope.mode, now, ...values })
+      const customer = toCustomer(row)
+      await recordEvent(tx, { partnerId: scope.partnerId, teamId, mode: scope.mode, type: 'customer.created', resourceType: 'customer', resourceId: row.id, sequence: row.version, data: customer, now })
+      return customer
+    })
+  }
+
+  async get(scope: Scope, id: string): Promise<Customer> {
+    const row = await repo.findCustomer(this.#db, scope, id)
+    if (!row) throw notFound('customer')
+    return toCustomer(row)
+  }
+
+  async replace(scope: Scope, id: string, input: ReplaceCustomerInput, checkPrecondition: (current: Customer) => void): Promise<Customer> {
+    const errors = new FieldErrors()
+    const values = validatedValues(input, errors)
+    errors.throwIfAny()
+    const now = this.#clock.now()
+    return this.#db.transaction(async (tx) => {
+      const current = await repo.findCustomer(tx, scope, id, true)
+      if (!current) throw notFound('customer')
+      checkPrecondition(toCustomer(current))
+      const row = await repo.updateCustomer(tx, id, values, now)
+      const customer = toCustomer(row)
+      await recordEvent(tx, { partnerId: scope.partnerId, teamId: row.team_id, mode: scope.mode, type: 'customer.updated', resourceType: 'customer', resourceId: id, sequence: row.version, data: customer, now })
+      return customer
+    })
+  }
+
+  /** Deletes a customer without live bookings; past bookings keep their customer_id. */
+  async delete(scope: Scope, id: string): Promise<void> {
+    const now = this.#clock.now()
+    await this.#db.transaction(async (tx) => {
+      const current = await repo.findCustomer(tx, scope, id, true)
+      if (!current) throw notFound('customer')
+      const live = await repo.countLiveBookings(tx, id, now)
+      if (live > 0) throw new ApiError('CUSTOMER_HAS_LIVE_BOOKINGS', `The customer has ${live} live booking${live === 1 ? '' : 's'}; cancel ${live === 1 ? 'it' : 'them'} first.`, { live_bookings: live })
+      const row = await repo.softDeleteCustomer(tx, id, now)
+      await recordEvent(tx, { partnerId: scope.partnerId, teamId: row.team_id, mode: scope.mode, type: 'customer.deleted', resourceType: 'customer', resourceId: id, sequence: row.version, data: toCustomer(row), now })
+    })
+  }
+}

@@ -1,0 +1,78 @@
+import type { Queryable } from '../../platform/db.ts'
+import { newId } from '../../platform/ids.ts'
+import type { ListPlan, Scope } from '../../http/list-query.ts'
+import { keysetSql } from '../../http/list-query.ts'
+import { scopeSql } from '../../platform/scope-sql.ts'
+
+export interface EventRow {
+  id: string
+  team_id: string
+  mode: 'live' | 'test'
+  event_type: string
+  resource_type: string
+  resource_id: string
+  sequence: number
+  data: Record<string, unknown>
+  created_at: Date
+  _sort_key: string
+}
+
+export interface NewEvent {
+  partnerId: string
+  teamId: string
+  mode: 'live' | 'test'
+  type: string
+  resourceType: string
+  resourceId: string
+  /** The resource's version after the change: counts that resource's events. */
+  sequence: number
+  data: object
+  now: Date
+}
+
+/** recordEvent: the outbox write, always on the transaction of the change it records. */
+export async function recordEvent(tx: Queryable, event: NewEvent): Promise<void> {
+  await tx.query(
+    `INSERT INTO events (id, partner_id, team_id, mode, event_type, resource_type, resource_id, sequence, data, created_at)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+    [newId('event'), event.partnerId, event.teamId, event.mode, event.type, event.resourceType, event.resourceId, event.sequence, JSON.stringify(event.data), event.now],
+  )
+}
+
+const COLUMNS = 'e.id, e.team_id, e.mode, e.event_type, e.resource_type, e.resource_id, e.sequence, e.data, e.created_at'
+
+export interface EventFilters {
+  event_type?: string[]
+  created_after?: string
+  created_before?: string
+  retention_start: Date
+}
+
+export async function listEvents(db: Queryable, scope: Scope, filters: EventFilters, plan: ListPlan): Promise<EventRow[]> {
+  const params: unknown[] = []
+  let where = scopeSql('e', scope, params)
+  params.push(filters.retention_start)
+  where += ` AND e.created_at > $${params.length}`
+  if (filters.event_type) {
+    params.push(filters.event_type)
+    where += ` AND e.event_type = ANY($${params.length})`
+  }
+  if (filters.created_after) {
+    params.push(filters.created_after)
+    where += ` AND e.created_at > $${params.length}`
+  }
+  if (filters.created_before) {
+    params.push(filters.created_before)
+    where += ` AND e.created_at < $${params.length}`
+  }
+  const keyset = keysetSql(plan, params, 'e.id')
+  const { rows } = await db.query<EventRow>(`SELECT ${COLUMNS}, ${keyset.sortKeySelect} FROM events e WHERE ${where}${keyset.where}${keyset.orderLimit}`, params)
+  return rows
+}
+
+export async function findEvent(db: Queryable, scope: Scope, id: string): Promise<(EventRow & { _sort_key: string }) | undefined> {
+  const params: unknown[] = [id]
+  const where = scopeSql('e', scope, params)
+  const { rows } = await db.query<EventRow>(`SELECT ${COLUMNS}, e.created_at::text AS _sort_key FROM events e WHERE e.id = $1 AND ${where}`, params)
+  return rows[0]
+}

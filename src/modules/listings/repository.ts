@@ -1,0 +1,145 @@
+import type { Queryable } from '../../platform/db.ts'
+import type { ListPlan, Scope } from '../../http/list-query.ts'
+import { keysetSql } from '../../http/list-query.ts'
+import { scopeSql } from '../../platform/scope-sql.ts'
+
+export interface ListingRow {
+  id: string
+  partner_id: string
+  team_id: string
+  mode: 'live' | 'test'
+  name: string
+  description: string
+  state: 'ACTIVE' | 'INACTIVE' | 'ARCHIVED'
+  country_code: string
+  province_code: string | null
+  city: string
+  line1: string
+  max_guests: number
+  bedrooms: number
+  nightly_rate_minor: number
+  currency: string
+  timezone: string
+  version: number
+  created_at: Date
+  updated_at: Date
+}
+
+export interface ListingValues {
+  name: string
+  description: string
+  state: 'ACTIVE' | 'INACTIVE' | 'ARCHIVED'
+  country_code: string
+  province_code: string | null
+  city: string
+  line1: string
+  max_guests: number
+  bedrooms: number
+  nightly_rate_minor: number
+  currency: string
+  timezone: string
+}
+
+const COLUMNS = `l.id, l.partner_id, l.team_id, l.mode, l.name, l.description, l.state, l.country_code, l.province_code, l.city, l.line1,
+  l.max_guests, l.bedrooms, l.nightly_rate_minor, l.currency, l.timezone, l.version, l.created_at, l.updated_at`
+
+export async function insertListing(db: Queryable, row: { id: string; partnerId: string; teamId: string; mode: string; now: Date } & ListingValues): Promise<ListingRow> {
+  const { rows } = await db.query<ListingRow>(
+    `INSERT INTO listings AS l (id, partner_id, team_id, mode, name, description, state, country_code, province_code, city, line1,
+       max_guests, bedrooms, nightly_rate_minor, currency, timezone, created_at, updated_at)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $17) RETURNING ${COLUMNS}`,
+    [row.id, row.partnerId, row.teamId, row.mode, row.name, row.description, row.state, row.country_code, row.province_code, row.city, row.line1,
+      row.max_guests, row.bedrooms, row.nightly_rate_minor, row.currency, row.timezone, row.now],
+  )
+  return rows[0]!
+}
+
+/** findListing: confined to the scope; forUpdate locks the row for the rest of the transaction. */
+export async function findListing(db: Queryable, scope: Scope, id: string, forUpdate = false): Promise<ListingRow | undefined> {
+  const params: unknown[] = [id]
+  const { rows } = await db.query<ListingRow>(`SELECT ${COLUMNS} FROM listings l WHERE l.id = $1 AND ${scopeSql('l', scope, params)}${forUpdate ? ' FOR UPDATE' : ''}`, params)
+  return rows[0]
+}
+
+export async function updateListing(db: Queryable, id: string, values: ListingValues, now: Date): Promise<ListingRow> {
+  const { rows } = await db.query<ListingRow>(
+    `UPDATE listings l SET name = $2, description = $3, state = $4, country_code = $5, province_code = $6, city = $7, line1 = $8,
+       max_guests = $9, bedrooms = $10, nightly_rate_minor = $11, currency = $12, timezone = $13, updated_at = $14, version = version + 1
+     WHERE id = $1 RETURNING ${COLUMNS}`,
+    [id, values.name, values.description, values.state, values.country_code, values.province_code, values.city, values.line1,
+      values.max_guests, values.bedrooms, values.nightly_rate_minor, values.currency, values.timezone, now],
+  )
+  return rows[0]!
+}
+
+export async function archiveListing(db: Queryable, id: string, now: Date): Promise<ListingRow> {
+  const { rows } = await db.query<ListingRow>(`UPDATE listings l SET state = 'ARCHIVED', updated_at = $2, version = version + 1 WHERE id = $1 RETURNING ${COLUMNS}`, [id, now])
+  return rows[0]!
+}
+
+export interface ListingFilters {
+  state?: string[]
+  country_code?: string
+  province_code?: string
+  q?: string
+}
+
+function filterSql(filters: ListingFilters, params: unknown[]): string {
+  let where = ''
+  if (filters.state) {
+    params.push(filters.state)
+    where += ` AND l.state = ANY($${params.length})`
+  }
+  if (filters.country_code) {
+    params.push(filters.country_code)
+    where += ` AND l.country_code = $${params.length}`
+  }
+  if (filters.province_code) {
+    params.push(filters.province_code)
+    where += ` AND l.province_code = $${params.length}`
+  }
+  if (filters.q) {
+    params.push(`%${filters.q.replace(/[\\%_]/g, (c) => `\\${c}`)}%`)
+    where += ` AND (l.name ILIKE $${params.length} OR l.city ILIKE $${params.length} OR l.description ILIKE $${params.length})`
+  }
+  return where
+}
+
+export async function listListings(db: Queryable, scope: Scope, filters: ListingFilters, plan: ListPlan): Promise<(ListingRow & { _sort_key: string })[]> {
+  const params: unknown[] = []
+  const where = scopeSql('l', scope, params) + filterSql(filters, params)
+  const keyset = keysetSql(plan, params, 'l.id')
+  const { rows } = await db.query<ListingRow & { _sort_key: string }>(`SELECT ${COLUMNS}, ${keyset.sortKeySelect} FROM listings l WHERE ${where}${keyset.where}${keyset.orderLimit}`, params)
+  return rows
+}
+
+/** The live bookings' stays of one listing overlapping [from, to): lapsed holds do not count. */
+export async function bookedRanges(db: Queryable, listingId: string, from: string, to: string, now: Date): Promise<{ check_in: string; check_out: string }[]> {
+  const { rows } = await db.query<{ check_in: string; check_out: string }>(
+    `SELECT check_in, check_out FROM bookings
+     WHERE listing_id = $1 AND stay && daterange($2::date, $3::date, '[)')
+       AND (status IN ('CONFIRMED', 'ISSUED') OR (status = 'HELD' AND hold_expires_at > $4))`,
+    [listingId, from, to, now],
+  )
+  return rows
+}
+
+/** Availability search: active listings with room for the guests and no live booking overlapping the stay. */
+export async function searchAvailable(
+  db: Queryable,
+  scope: Scope,
+  search: { check_in: string; check_out: string; guests: number; country_code?: string; province_code?: string; q?: string },
+  plan: ListPlan,
+  now: Date,
+): Promise<(ListingRow & { _sort_key: string })[]> {
+  const params: unknown[] = []
+  let where = scopeSql('l', scope, params) + ` AND l.state = 'ACTIVE'` + filterSql({ country_code: search.country_code, province_code: search.province_code, q: search.q }, params)
+  params.push(search.guests)
+  where += ` AND l.max_guests >= $${params.length}`
+  params.push(search.check_in, search.check_out, now)
+  where += ` AND NOT EXISTS (SELECT 1 FROM bookings b WHERE b.listing_id = l.id AND b.stay && daterange($${params.length - 2}::date, $${params.length - 1}::date, '[)')
+     AND (b.status IN ('CONFIRMED', 'ISSUED') OR (b.status = 'HELD' AND b.hold_expires_at > $${params.length})))`
+  const keyset = keysetSql(plan, params, 'l.id')
+  const { rows } = await db.query<ListingRow & { _sort_key: string }>(`SELECT ${COLUMNS}, ${keyset.sortKeySelect} FROM listings l WHERE ${where}${keyset.where}${keyset.orderLimit}`, params)
+  return rows
+}

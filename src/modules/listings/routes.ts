@@ -1,0 +1,218 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import Type from 'typebox'
+import { callerOf } from '../../http/auth.ts'
+import type { CursorCodec } from '../../http/cursor.ts'
+import { checkIfMatch, etagOf, listQuerySchema, planList, scopeOf, sendPage, sendResource, toPage } from '../../http/list-query.ts'
+import type { ListSpec } from '../../http/list-query.ts'
+import { MoneySchema } from '../../http/money-schema.ts'
+import { PathId, commaList, listOf } from '../../http/schemas.ts'
+import type { Clock } from '../../platform/clock.ts'
+import { daysBetween, isCalendarDate } from '../../platform/dates.ts'
+import type { Db } from '../../platform/db.ts'
+import { FieldErrors, parseCommaList } from '../../platform/errors.ts'
+import { formatMinor } from '../../platform/money.ts'
+import { listListings, searchAvailable } from './repository.ts'
+import { CalendarSchema, CreateListingBody, LISTING_STATES, ListingSchema, ReplaceListingBody } from './schemas.ts'
+import { toListing } from './service.ts'
+import type { ListingService } from './service.ts'
+
+const tags = ['Listings']
+const MAX_STAY_NIGHTS = 90
+const MAX_CALENDAR_NIGHTS = 366
+
+export const listingSpec: ListSpec = {
+  resource: 'listings',
+  sortKeys: { created_at: { column: 'l.created_at', type: 'timestamptz' }, updated_at: { column: 'l.updated_at', type: 'timestamptz' } },
+  defaultSort: '-created_at',
+  fields: Object.keys(ListingSchema.properties),
+}
+
+const availabilitySpec: ListSpec = { ...listingSpec, resource: 'availability', fields: ['listing', 'quote'] }
+
+const FieldsQuery = Type.Object({ fields: Type.Optional(Type.String({ maxLength: 1000, description: 'Comma-separated top-level fields to return.' })) }, { additionalProperties: false })
+const IfMatch = Type.Object({ 'if-match': Type.Optional(Type.String({ description: 'The ETag from GET; 412 when the resource changed since.' })) })
+
+/** Validates a [from, to) range of nights: calendar dates, to after from, at most `max` nights. */
+export function checkRange(errors: FieldErrors, fromName: string, from: string, toName: string, to: string, max: number): void {
+  const fromOk = isCalendarDate(from)
+  const toOk = isCalendarDate(to)
+  if (!fromOk) errors.add(fromName, 'date', 'must be a calendar date YYYY-MM-DD', 'query')
+  if (!toOk) errors.add(toName, 'date', 'must be a calendar date YYYY-MM-DD', 'query')
+  if (fromOk && toOk) {
+    const nights = daysBetween(from, to)
+    if (nights < 1) errors.add(toName, 'after', `must be after ${fromName}`, 'query')
+    else if (nights > max) errors.add(toName, 'maximum', `must be at most ${max} nights after ${fromName}`, 'query')
+  }
+}
+
+export const listingRoutes: FastifyPluginAsyncTypebox<{ db: Db; clock: Clock; cursors: CursorCodec; listings: ListingService; publicBaseUrl: string }> = async (
+  app,
+  { db, clock, cursors, listings, publicBaseUrl },
+) => {
+  app.get(
+    '/v1/listings',
+    {
+      config: { permission: 'listing.read', bucket: 'read' },
+      schema: {
+        operationId: 'listListings',
+        summary: 'List listings',
+        tags,
+        querystring: Type.Object(
+          {
+            ...listQuerySchema(listingSpec),
+            state: commaList(LISTING_STATES),
+            country_code: Type.Optional(Type.String({ pattern: '^[A-Z]{2}$' })),
+            province_code: Type.Optional(Type.String({ pattern: '^[A-Z0-9]{1,3}$' })),
+            q: Type.Optional(Type.String({ minLength: 1, maxLength: 200, description: 'Text in name, city or description.' })),
+          },
+          { additionalProperties: false },
+        ),
+        response: { 200: listOf(ListingSchema) },
+      },
+    },
+    async (request, reply) => {
+      const q = request.query
+      const scope = scopeOf(callerOf(request), q.team_ids)
+      const errors = new FieldErrors()
+      const state = parseCommaList(q.state, LISTING_STATES, 'state', errors)
+      errors.throwIfAny()
+      const filters = { state, country_code: q.country_code, province_code: q.province_code, q: q.q }
+      const plan = planList(listingSpec, q, scope, filters, cursors)
+      return sendPage(reply, toPage(await listListings(db, scope, filters, plan), plan, cursors, toListing), plan.fields)
+    },
+  )
+
+  app.post(
+    '/v1/listings',
+    {
+      config: { permission: 'listing.write', bucket: 'write' },
+      schema: { operationId: 'createListing', summary: 'Create a listing', tags, body: CreateListingBody, response: { 201: ListingSchema } },
+    },
+    async (request, reply) => {
+      const listing = await listings.create(scopeOf(callerOf(request)), request.body)
+      return reply.code(201).header('location', `${publicBaseUrl}/v1/listings/${listing.id}`).send(listing)
+    },
+  )
+
+  app.get(
+    '/v1/listings/:id',
+    {
+      config: { permission: 'listing.read', bucket: 'read' },
+      schema: { operationId: 'getListing', summary: 'Get a listing', tags, params: PathId, querystring: FieldsQuery, response: { 200: ListingSchema, 304: { description: 'Not modified.', type: 'null' } } },
+    },
+    async (request, reply) => sendResource(request, reply, await listings.get(scopeOf(callerOf(request)), request.params.id), listingSpec, request.query.fields),
+  )
+
+  app.put(
+    '/v1/listings/:id',
+    {
+      config: { permission: 'listing.write', bucket: 'write' },
+      schema: {
+        operationId: 'replaceListing',
+        summary: 'Replace a listing',
+        description: 'Replaces every writable field. team_id cannot change. Send If-Match with the ETag from GET to avoid overwriting a concurrent change (412).',
+        tags,
+        params: PathId,
+        headers: IfMatch,
+        body: ReplaceListingBody,
+        response: { 200: ListingSchema, 409: { description: 'Conflict. Codes: CONFLICT (archived).', $ref: 'ErrorEnvelope#' }, 412: { description: 'Stale If-Match. Codes: PRECONDITION_FAILED.', $ref: 'ErrorEnvelope#' } },
+      },
+    },
+    async (request, reply) => {
+      const listing = await listings.replace(scopeOf(callerOf(request)), request.params.id, request.body, (current) => checkIfMatch(request.headers['if-match'], current))
+      reply.header('etag', etagOf(listing))
+      return listing
+    },
+  )
+
+  app.delete(
+    '/v1/listings/:id',
+    {
+      config: { permission: 'listing.write', bucket: 'write' },
+      schema: {
+        operationId: 'archiveListing',
+        summary: 'Archive a listing',
+        description: 'Sets state ARCHIVED: the listing stays readable and is never bookable again. Existing bookings are untouched.',
+        tags,
+        params: PathId,
+        response: { 204: { description: 'Archived.', type: 'null' } },
+      },
+    },
+    async (request, reply) => {
+      await listings.archive(scopeOf(callerOf(request)), request.params.id)
+      return reply.code(204).send(null)
+    },
+  )
+
+  app.get(
+    '/v1/listings/:id/calendar',
+    {
+      config: { permission: 'listing.read', bucket: 'read' },
+      schema: {
+        operationId: 'getListingCalendar',
+        summary: 'Nightly availability and price',
+        description: `Each night from \`from\` (inclusive) to \`to\` (exclusive), at most ${MAX_CALENDAR_NIGHTS} nights: available or not, and its price.`,
+        tags,
+        params: PathId,
+        querystring: Type.Object({ from: Type.String({ description: 'YYYY-MM-DD' }), to: Type.String({ description: 'YYYY-MM-DD' }) }, { additionalProperties: false }),
+        response: { 200: CalendarSchema },
+      },
+    },
+    async (request) => {
+      const errors = new FieldErrors()
+      checkRange(errors, 'from', request.query.from, 'to', request.query.to, MAX_CALENDAR_NIGHTS)
+      errors.throwIfAny()
+      return listings.calendar(scopeOf(callerOf(request)), request.params.id, request.query.from, request.query.to)
+    },
+  )
+
+  app.get(
+    '/v1/availability',
+    {
+      config: { permission: 'availability.search', bucket: 'search' },
+      schema: {
+        operationId: 'searchAvailability',
+        summary: 'Find bookable listings for a stay',
+        description: `Active listings of the token's teams with room for the guests and no booking overlapping the nights, with the quoted total. Stays are 1–${MAX_STAY_NIGHTS} nights.`,
+        tags: ['Availability'],
+        querystring: Type.Object(
+          {
+            check_in: Type.String({ description: 'YYYY-MM-DD' }),
+            check_out: Type.String({ description: 'YYYY-MM-DD, after check_in' }),
+            guests: Type.Integer({ minimum: 1, maximum: 1000 }),
+            country_code: Type.Optional(Type.String({ pattern: '^[A-Z]{2}$' })),
+            province_code: Type.Optional(Type.String({ pattern: '^[A-Z0-9]{1,3}$' })),
+            q: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
+            limit: Type.Integer({ minimum: 1, maximum: 100, default: 20 }),
+            cursor: Type.Optional(Type.String({ minLength: 1, maxLength: 1024 })),
+            team_ids: listQuerySchema(listingSpec).team_ids,
+          },
+          { additionalProperties: false },
+        ),
+        response: {
+          200: listOf(
+            Type.Object({
+              listing: ListingSchema,
+              quote: Type.Object({ check_in: Type.String(), check_out: Type.String(), guests: Type.Integer(), nights: Type.Integer(), nightly_rate: MoneySchema, total: MoneySchema }),
+            }),
+          ),
+        },
+      },
+    },
+    async (request) => {
+      const q = request.query
+      const errors = new FieldErrors()
+      checkRange(errors, 'check_in', q.check_in, 'check_out', q.check_out, MAX_STAY_NIGHTS)
+      errors.throwIfAny()
+      const scope = scopeOf(callerOf(request), q.team_ids)
+      const search = { check_in: q.check_in, check_out: q.check_out, guests: q.guests, country_code: q.country_code, province_code: q.province_code, q: q.q }
+      const plan = planList(availabilitySpec, { limit: q.limit, cursor: q.cursor, sort: 'created_at' }, scope, search, cursors)
+      const nights = daysBetween(q.check_in, q.check_out)
+      const rows = await searchAvailable(db, scope, search, plan, clock.now())
+      return toPage(rows, plan, cursors, (row) => ({
+        listing: toListing(row),
+        quote: { check_in: q.check_in, check_out: q.check_out, guests: q.guests, nights, nightly_rate: formatMinor(row.nightly_rate_minor, row.currency), total: formatMinor(row.nightly_rate_minor * nights, row.currency) },
+      }))
+    },
+  )
+}

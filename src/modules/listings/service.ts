@@ -1,0 +1,146 @@
+import type { Scope } from '../../http/list-query.ts'
+import type { Clock } from '../../platform/clock.ts'
+import { addDays } from '../../platform/dates.ts'
+import type { Db } from '../../platform/db.ts'
+import { ApiError, FieldErrors, notFound } from '../../platform/errors.ts'
+import { newId } from '../../platform/ids.ts'
+import { formatMinor, isCurrency, parseAmount } from '../../platform/money.ts'
+import type { Money } from '../../platform/money.ts'
+import { isCountryCode, isSubdivisionCode, isTimeZone } from '../../platform/reference-data.ts'
+import { recordEvent } from '../events/repository.ts'
+import * as repo from './repository.ts'
+import type { ListingRow, ListingValues } from './repository.ts'
+import type { CreateListingInput, ReplaceListingInput } from './schemas.ts'
+
+export function toListing(row: ListingRow) {
+  return {
+    id: row.id,
+    team_id: row.team_id,
+    mode: row.mode,
+    name: row.name,
+    description: row.description,
+    state: row.state,
+    address: { country_code: row.country_code, province_code: row.province_code, city: row.city, line1: row.line1 },
+    max_guests: row.max_guests,
+    bedrooms: row.bedrooms,
+    nightly_rate: formatMinor(row.nightly_rate_minor, row.currency),
+    timezone: row.timezone,
+    created_at: row.created_at.toISOString(),
+    updated_at: row.updated_at.toISOString(),
+  }
+}
+
+export type Listing = ReturnType<typeof toListing>
+
+/** The standard codes in a listing body, all checked so every problem is reported at once. */
+function validatedValues(input: ReplaceListingInput, errors: FieldErrors): ListingValues {
+  const { address, nightly_rate: rate } = input
+  if (!isCountryCode(address.country_code)) errors.add('address.country_code', 'iso3166_1', 'is not an ISO 3166-1 alpha-2 country code')
+  else if (address.province_code && !isSubdivisionCode(address.country_code, address.province_code)) {
+    errors.add('address.province_code', 'iso3166_2', `is not an ISO 3166-2 subdivision of ${address.country_code}`)
+  }
+  let minor: number | null = null
+  if (!isCurrency(rate.currency)) errors.add('nightly_rate.currency', 'iso4217', 'is not an ISO 4217 currency code')
+  else {
+    minor = parseAmount(rate.amount, rate.currency)
+    if (minor === null) errors.add('nightly_rate.amount', 'minor_units', `has more decimals than ${rate.currency} allows`)
+    else if (minor <= 0) errors.add('nightly_rate.amount', 'minimum', 'must be greater than zero')
+  }
+  if (!isTimeZone(input.timezone)) errors.add('timezone', 'iana_time_zone', 'is not an IANA time zone')
+  return {
+    name: input.name,
+    description: input.description ?? '',
+    state: input.state ?? 'ACTIVE',
+    country_code: address.country_code,
+    province_code: address.province_code ?? null,
+    city: address.city,
+    line1: address.line1,
+    max_guests: input.max_guests,
+    bedrooms: input.bedrooms,
+    nightly_rate_minor: minor ?? 0,
+    currency: rate.currency,
+    timezone: input.timezone,
+  }
+}
+
+/** The team a new resource goes to: the given one (within the token), or the token's only team. */
+export function teamForCreate(scope: Scope, teamId: string | undefined, errors: FieldErrors): string {
+  if (teamId === undefined) {
+    if (scope.teamIds.length === 1) return scope.teamIds[0]!
+    errors.add('team_id', 'required', 'is required when the token covers several teams')
+    return ''
+  }
+  if (!scope.teamIds.includes(teamId)) throw new ApiError('INVALID_TEAM_IDS', 'team_id is not a team this token covers.', { invalid_team_ids: [teamId] })
+  return teamId
+}
+
+export class ListingService {
+  readonly #db: Db
+  readonly #clock: Clock
+  constructor(deps: { db: Db; clock: Clock }) {
+    this.#db = deps.db
+    this.#clock = deps.clock
+  }
+
+  async create(scope: Scope, input: CreateListingInput): Promise<Listing> {
+    const errors = new FieldErrors()
+    const teamId = teamForCreate(scope, input.team_id, errors)
+    const values = validatedValues(input, errors)
+    errors.throwIfAny()
+    const now = this.#clock.now()
+    return this.#db.transaction(async (tx) => {
+      const row = await repo.insertListing(tx, { id: newId('listing'), partnerId: scope.partnerId, teamId, mode: scope.mode, now, ...values })
+      const listing = toListing(row)
+      await recordEvent(tx, { partnerId: scope.partnerId, teamId, mode: scope.mode, type: 'listing.created', resourceType: 'listing', resourceId: row.id, sequence: row.version, data: listing, now })
+      return listing
+    })
+  }
+
+  async get(scope: Scope, id: string): Promise<Listing> {
+    const row = await repo.findListing(this.#db, scope, id)
+    if (!row) throw notFound('listing')
+    return toListing(row)
+  }
+
+  async replace(scope: Scope, id: string, input: ReplaceListingInput, checkPrecondition: (current: Listing) => void): Promise<Listing> {
+    const errors = new FieldErrors()
+    const values = validatedValues(input, errors)
+    errors.throwIfAny()
+    const now = this.#clock.now()
+    return this.#db.transaction(async (tx) => {
+      const current = await repo.findListing(tx, scope, id, true)
+      if (!current) throw notFound('listing')
+      checkPrecondition(toListing(current))
+      if (current.state === 'ARCHIVED') throw new ApiError('CONFLICT', 'An archived listing cannot be changed.', { state: 'ARCHIVED' })
+      const row = await repo.updateListing(tx, id, values, now)
+      const listing = toListing(row)
+      await recordEvent(tx, { partnerId: scope.partnerId, teamId: row.team_id, mode: scope.mode, type: 'listing.updated', resourceType: 'listing', resourceId: id, sequence: row.version, data: listing, now })
+      return listing
+    })
+  }
+
+  /** DELETE archives: the listing stays readable and is never bookable again. Idempotent. */
+  async archive(scope: Scope, id: string): Promise<void> {
+    const now = this.#clock.now()
+    await this.#db.transaction(async (tx) => {
+      const current = await repo.findListing(tx, scope, id, true)
+      if (!current) throw notFound('listing')
+      if (current.state === 'ARCHIVED') return
+      const row = await repo.archiveListing(tx, id, now)
+      await recordEvent(tx, { partnerId: scope.partnerId, teamId: row.team_id, mode: scope.mode, type: 'listing.updated', resourceType: 'listing', resourceId: id, sequence: row.version, data: toListing(row), now })
+    })
+  }
+
+  async calendar(scope: Scope, id: string, from: string, to: string): Promise<{ listing_id: string; from: string; to: string; nights: { date: string; available: boolean; price: Money }[] }> {
+    const row = await repo.findListing(this.#db, scope, id)
+    if (!row) throw notFound('listing')
+    const booked = await repo.bookedRanges(this.#db, id, from, to, this.#clock.now())
+    const price = formatMinor(row.nightly_rate_minor, row.currency)
+    const nights = []
+    for (let date = from; date < to; date = addDays(date, 1)) {
+      const taken = booked.some((b) => b.check_in <= date && date < b.check_out)
+      nights.push({ date, available: row.state === 'ACTIVE' && !taken, price })
+    }
+    return { listing_id: id, from, to, nights }
+  }
+}
