@@ -15,7 +15,6 @@ const ALL = [
   'availability.search',
   'customer.write',
   'booking.create.partner',
-  'booking.write',
   'booking.issue',
   'invoice.write',
   'payment.write',

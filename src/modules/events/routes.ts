@@ -84,18 +84,17 @@ export const eventRoutes: FastifyPluginAsyncTypebox<{ db: Db; clock: Clock; curs
       const eventTypes = parseCommaList(q.event_type, EVENT_TYPES, 'event_type', errors)
       errors.throwIfAny()
       let sort = q.sort
-      let cursor = q.cursor
       if (q.after) {
         if (q.sort === '-created_at') throw new ApiError('VALIDATION_ERROR', 'after= lists oldest first; it cannot be combined with sort=-created_at.', { fields: [{ field: 'sort', location: 'query', code: 'conflict', message: 'conflicts with after' }] })
         sort = 'created_at'
       }
       const filters = { event_type: eventTypes ?? null, created_after: q.created_after ?? null, created_before: q.created_before ?? null, after: q.after ?? null }
-      const plan = planList(spec, { ...q, sort, cursor }, scope, filters, cursors)
-      if (q.after && !cursor) {
+      const plan = planList(spec, { ...q, sort }, scope, filters, cursors)
+      // the first page after an event starts at that event; later pages follow their cursor
+      if (q.after && !q.cursor) {
         const anchor = await findEvent(db, scope, q.after)
         if (!anchor) throw new ApiError('VALIDATION_ERROR', 'after names no event visible to this token.', { fields: [{ field: 'after', location: 'query', code: 'not_found', message: 'no such event' }] })
         plan.after = { key: anchor._sort_key, id: anchor.id }
-        cursor = undefined
       }
       const retentionStart = new Date(clock.now().getTime() - RETENTION_DAYS * 86_400_000)
       const rows = await listEvents(db, scope, { event_type: eventTypes, created_after: q.created_after, created_before: q.created_before, retention_start: retentionStart }, plan)
