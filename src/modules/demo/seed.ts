@@ -6,6 +6,10 @@ import type { UserRow } from '../partners/repository.ts'
 import { ROLES } from '../tokens/permissions.ts'
 import type { Role } from '../tokens/permissions.ts'
 import { TokenService } from '../tokens/service.ts'
+import { BookingService } from '../bookings/service.ts'
+import { CustomerService } from '../customers/service.ts'
+import { ListingService } from '../listings/service.ts'
+import { addDays } from '../../platform/dates.ts'
 
 export interface DemoSeed {
   partnerId: string
@@ -15,7 +19,7 @@ export interface DemoSeed {
   tokenId: string
 }
 
-/** A demo partner with two teams, one user per role, and a test-mode token for the owner. */
+/** A demo partner with two teams, one user per role, a test-mode token for the owner, and bookable data. */
 export async function seedDemo(db: Db, clock: Clock = systemClock): Promise<DemoSeed> {
   const now = clock.now()
   const { partner, teams, users } = await db.transaction(async (tx) => {
@@ -32,5 +36,79 @@ export async function seedDemo(db: Db, clock: Clock = systemClock): Promise<Demo
   })
   const tokens = new TokenService({ db, clock, onTokenChanged: () => {} })
   const token = await tokens.create(users.OWNER.id, 'test', { name: 'Demo owner token (created on first run)' }, null)
+  await seedDemoBookings(db, clock, partner.id, teams.map((t) => t.id))
   return { partnerId: partner.id, teamIds: teams.map((t) => t.id), users, token: token.secret, tokenId: token.id }
+}
+
+const DEMO_LISTINGS = [
+  { name: 'Villa Đà Lạt Pine Hill', province_code: '35', city: 'Đà Lạt', line1: '12 Trần Hưng Đạo', max_guests: 8, bedrooms: 4, amount: '3500000', currency: 'VND', team: 0 },
+  { name: 'Saigon Riverside Loft', province_code: 'SG', city: 'Hồ Chí Minh', line1: '88 Tôn Đức Thắng', max_guests: 4, bedrooms: 2, amount: '2200000', currency: 'VND', team: 0 },
+  { name: 'Hội An Garden House', province_code: '27', city: 'Hội An', line1: '5 Nguyễn Phúc Chu', max_guests: 6, bedrooms: 3, amount: '120.00', currency: 'USD', team: 0 },
+  { name: 'Phú Quốc Beach Villa', province_code: '47', city: 'Phú Quốc', line1: '1 Trần Hưng Đạo', max_guests: 10, bedrooms: 5, amount: '450.00', currency: 'USD', team: 0 },
+  { name: 'Hanoi Old Quarter Studio', province_code: 'HN', city: 'Hà Nội', line1: '21 Hàng Bạc', max_guests: 2, bedrooms: 1, amount: '900000', currency: 'VND', team: 1 },
+  { name: 'Hạ Long Bay View', province_code: '13', city: 'Hạ Long', line1: '3 Hạ Long', max_guests: 4, bedrooms: 2, amount: '1800000', currency: 'VND', team: 1 },
+]
+
+const ABROAD = [
+  { name: 'Chiang Mai Teak House', country_code: 'TH', province_code: '50', city: 'Chiang Mai', line1: '9 Ratchadamnoen Rd', timezone: 'Asia/Bangkok', amount: '3200.00', currency: 'THB' },
+  { name: 'Ubud Rice Field Villa', country_code: 'ID', province_code: 'BA', city: 'Ubud', line1: 'Jl. Raya Ubud 7', timezone: 'Asia/Makassar', amount: '180.00', currency: 'USD' },
+  { name: 'Lisbon Alfama Flat', country_code: 'PT', province_code: '11', city: 'Lisboa', line1: 'Rua dos Remédios 40', timezone: 'Europe/Lisbon', amount: '140.00', currency: 'EUR' },
+]
+
+const DEMO_CUSTOMERS = [
+  { name: 'Nguyễn Văn An', email: 'an.nguyen@example.com', phone: '+84901234567', language: 'vi', country_code: 'VN' },
+  { name: 'Trần Thị Bình', email: 'binh.tran@example.com', phone: '+84912345678', language: 'vi', country_code: 'VN' },
+  { name: 'Emma Schmidt', email: 'emma.schmidt@example.com', phone: '+4915123456789', language: 'de-DE', country_code: 'DE' },
+  { name: 'James Carter', email: 'james.carter@example.com', phone: '+14155552671', language: 'en-US', country_code: 'US' },
+]
+
+/** Listings in several provinces (VN and abroad), customers, and a booking in every status. */
+async function seedDemoBookings(db: Db, clock: Clock, partnerId: string, teamIds: string[]): Promise<void> {
+  const scopeFor = (team: number) => ({ partnerId, mode: 'test' as const, teamIds: [teamIds[team]!] })
+  const listings = new ListingService({ db, clock })
+  const customers = new CustomerService({ db, clock })
+  const bookings = new BookingService({ db, clock, holdMinutes: 15 })
+  const listingIds: string[] = []
+  for (const l of DEMO_LISTINGS) {
+    const created = await listings.create(scopeFor(l.team), {
+      name: l.name,
+      description: `${l.bedrooms} bedrooms in ${l.city}.`,
+      address: { country_code: 'VN', province_code: l.province_code, city: l.city, line1: l.line1 },
+      max_guests: l.max_guests,
+      bedrooms: l.bedrooms,
+      nightly_rate: { amount: l.amount, currency: l.currency },
+      timezone: 'Asia/Ho_Chi_Minh',
+    })
+    listingIds.push(created.id)
+  }
+  for (const l of ABROAD) {
+    await listings.create(scopeFor(0), {
+      name: l.name,
+      address: { country_code: l.country_code, province_code: l.province_code, city: l.city, line1: l.line1 },
+      max_guests: 4,
+      bedrooms: 2,
+      nightly_rate: { amount: l.amount, currency: l.currency },
+      timezone: l.timezone,
+    })
+  }
+  const customerIds: string[] = []
+  for (const c of DEMO_CUSTOMERS) customerIds.push((await customers.create(scopeFor(0), c)).id)
+
+  const today = clock.now().toISOString().slice(0, 10)
+  const stay = (offset: number, nights: number) => ({ check_in: addDays(today, offset), check_out: addDays(today, offset + nights) })
+  const book = (listing: number, customer: number, offset: number, nights: number, guests = 2) =>
+    bookings.create(scopeFor(0), { listing_id: listingIds[listing]!, customer_id: customerIds[customer]!, guests, ...stay(offset, nights) })
+
+  await book(0, 0, 14, 3) // HELD (lapses 15 minutes after the first start)
+  const confirmed = await book(1, 1, 21, 2)
+  await bookings.confirm(scopeFor(0), confirmed.id)
+  const issued = await book(2, 2, 30, 5, 4)
+  await bookings.confirm(scopeFor(0), issued.id)
+  await bookings.issue(scopeFor(0), issued.id)
+  const cancelled = await book(3, 3, 45, 4, 6)
+  await bookings.cancel(scopeFor(0), cancelled.id, 'Guest changed travel plans')
+  // a hold made an hour ago, already lapsed and expired by the sweeper's pass
+  const anHourAgo = { now: () => new Date(clock.now().getTime() - 3_600_000) }
+  await new BookingService({ db, clock: anHourAgo, holdMinutes: 15 }).create(scopeFor(0), { listing_id: listingIds[0]!, customer_id: customerIds[1]!, guests: 2, ...stay(60, 2) })
+  await bookings.expireLapsed()
 }
