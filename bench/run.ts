@@ -12,6 +12,7 @@ import { TokenService } from '../src/modules/tokens/service.ts'
 import { systemClock } from '../src/platform/clock.ts'
 import { openDb } from '../src/platform/db.ts'
 import { migrate } from '../src/platform/migrate.ts'
+import { bookingsBench } from './bookings.ts'
 import { load, metric, ratio, row, startProcess, warm } from './lib.ts'
 
 const DATABASE_URL = process.env.BENCH_DATABASE_URL ?? process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test'
@@ -104,7 +105,11 @@ async function pgliteStartupAndRss(): Promise<void> {
   }
 }
 
-const sections: Record<string, () => Promise<void>> = { me: meVersusBare, startup: pgliteStartupAndRss }
+const sections: Record<string, () => Promise<void>> = {
+  me: meVersusBare,
+  startup: pgliteStartupAndRss,
+  bookings: () => bookingsBench(DATABASE_URL, DURATION, SERVER),
+}
 const only = process.argv.slice(2)
 for (const [name, fn] of Object.entries(sections)) {
   if (only.length > 0 && !only.includes(name)) continue

@@ -113,14 +113,20 @@ export async function findByExternalId(db: Queryable, scope: Pick<Scope, 'partne
   return rows[0]
 }
 
-/** A cheap look before the insert, so "unavailable" is reported before "price changed"; the constraint stays the judge. */
-export async function overlapsLiveBooking(db: Queryable, listingId: string, checkIn: string, checkOut: string, now: Date, exceptId: string | null): Promise<boolean> {
-  const { rows } = await db.query(
-    `SELECT 1 FROM bookings WHERE listing_id = $1 AND stay && daterange($2::date, $3::date, '[)')
-       AND (status IN ('CONFIRMED', 'ISSUED') OR (status = 'HELD' AND hold_expires_at > $4)) AND ($5::text IS NULL OR id <> $5) LIMIT 1`,
+/**
+ * A look before the insert, so "unavailable" is reported before "price changed" (the constraint
+ * stays the judge): which bookings in the way are live, and whether any is a lapsed hold that
+ * must be expired first.
+ */
+export async function bookingsInTheWay(db: Queryable, listingId: string, checkIn: string, checkOut: string, now: Date, exceptId: string | null): Promise<{ live: boolean; lapsed: boolean }> {
+  const { rows } = await db.query<{ live: boolean; lapsed: boolean }>(
+    `SELECT coalesce(bool_or(status <> 'HELD' OR hold_expires_at > $4), false) AS live,
+            coalesce(bool_or(status = 'HELD' AND hold_expires_at <= $4), false) AS lapsed
+     FROM bookings WHERE listing_id = $1 AND stay && daterange($2::date, $3::date, '[)')
+       AND status IN ('HELD', 'CONFIRMED', 'ISSUED') AND ($5::text IS NULL OR id <> $5)`,
     [listingId, checkIn, checkOut, now, exceptId],
   )
-  return rows.length > 0
+  return rows[0] ?? { live: false, lapsed: false }
 }
 
 /** Expires lapsed holds (all, or those of one listing overlapping a stay); returns them for their events. */

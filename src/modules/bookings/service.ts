@@ -96,10 +96,13 @@ async function priceStay(tx: Queryable, listing: ListingRow, stay: { checkIn: st
   if (stay.guests > listing.max_guests) {
     new FieldErrors().add('guests', 'maximum', `must be at most ${listing.max_guests}, the listing's capacity`).throwIfAny()
   }
-  // lapsed holds never block a new booking: expire the ones in the way, in this transaction
-  const expired = await repo.expireLapsedHolds(tx, now, { listingId: listing.id, checkIn: stay.checkIn, checkOut: stay.checkOut })
-  for (const row of expired) await bookingEvent(tx, row, 'booking.expired', now)
-  if (await repo.overlapsLiveBooking(tx, listing.id, stay.checkIn, stay.checkOut, now, stay.exceptId)) throw repo.unavailable()
+  const inTheWay = await repo.bookingsInTheWay(tx, listing.id, stay.checkIn, stay.checkOut, now, stay.exceptId)
+  if (inTheWay.live) throw repo.unavailable()
+  if (inTheWay.lapsed) {
+    // lapsed holds never block a new booking: expire the ones in the way, in this transaction
+    const expired = await repo.expireLapsedHolds(tx, now, { listingId: listing.id, checkIn: stay.checkIn, checkOut: stay.checkOut })
+    for (const row of expired) await bookingEvent(tx, row, 'booking.expired', now)
+  }
   const nights = daysBetween(stay.checkIn, stay.checkOut)
   const totalMinor = listing.nightly_rate_minor * nights
   if (stay.expected) {
