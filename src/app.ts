@@ -3,15 +3,17 @@ import secureJson from 'secure-json-parse'
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import { pino } from 'pino'
-import { RateLimiterMemory } from 'rate-limiter-flexible'
-import type { RateLimiterAbstract } from 'rate-limiter-flexible'
 import type { Config } from './config.ts'
 import { installAuth } from './http/auth.ts'
 import { installErrorHandling } from './http/errors.ts'
 import { createMetrics } from './http/metrics.ts'
 import type { Metrics } from './http/metrics.ts'
 import { installOpenApi } from './http/openapi.ts'
+import { installIdempotency } from './http/idempotency.ts'
+import { installRateLimit } from './http/rate-limit.ts'
 import { installRequestContext, maskSecrets, requestIdFor } from './http/request-context.ts'
+import { MemoryRateLimitStore, RedisRateLimitStore } from './modules/limits/store.ts'
+import type { RateLimitStore } from './modules/limits/store.ts'
 import { RouteTable } from './http/route-table.ts'
 import { CursorCodec } from './http/cursor.ts'
 import { bookingRoutes } from './modules/bookings/routes.ts'
@@ -28,6 +30,7 @@ import { TokenService } from './modules/tokens/service.ts'
 import { TokenVerifier } from './modules/tokens/verifier.ts'
 import type { Clock } from './platform/clock.ts'
 import { systemClock } from './platform/clock.ts'
+import { requestScoped } from './platform/db.ts'
 import type { Db } from './platform/db.ts'
 import { ApiError, errorEnvelope } from './platform/errors.ts'
 
@@ -37,8 +40,8 @@ export interface AppDeps {
   clock?: Clock
   /** A pino logger; default: JSON to stdout at config.logLevel. */
   logger?: FastifyBaseLogger
-  /** Failed authentications per client address; default in-memory. */
-  authFailureLimiter?: RateLimiterAbstract
+  /** Where rate-limit counts live; default: Redis when config.redisUrl is set, else this process's memory. */
+  rateLimitStore?: RateLimitStore
   /** The cursor signing key (hex); default: the one every instance shares in server_secrets. */
   cursorKey?: string
 }
@@ -69,7 +72,8 @@ export function createLogger(level: string, destination?: NodeJS.WritableStream)
 
 /** Builds the whole HTTP app without listening: the server, the CLI and the tests all use it. */
 export async function buildApp(deps: AppDeps): Promise<App> {
-  const { config, db } = deps
+  const { config } = deps
+  const db = requestScoped(deps.db)
   const clock = deps.clock ?? systemClock
   const logger = deps.logger ?? createLogger(config.logLevel)
   const routes = new RouteTable()
@@ -127,12 +131,15 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     for (const method of methods) routes.add(method, route.url)
   })
 
+  const rateLimitStore = deps.rateLimitStore ?? (await defaultRateLimitStore(config, metrics, logger))
+  if (!deps.rateLimitStore) app.addHook('onClose', () => rateLimitStore.close())
   const verifier = new TokenVerifier({
     db,
     clock,
     cacheTtlSeconds: config.tokenCacheTtlSeconds,
     allowedModes: config.allowedModes,
-    failureLimiter: deps.authFailureLimiter ?? new RateLimiterMemory({ keyPrefix: 'auth_fail', points: config.authFailuresPerMinute, duration: 60 }),
+    failureStore: rateLimitStore,
+    failuresPerMinute: config.authFailuresPerMinute,
     metrics,
     onBackgroundError: (error) => app.log.warn({ err: error }, 'background token bookkeeping failed'),
   })
@@ -140,6 +147,8 @@ export async function buildApp(deps: AppDeps): Promise<App> {
 
   installRequestContext(app, metrics)
   installAuth(app, verifier)
+  installRateLimit(app, rateLimitStore, clock)
+  installIdempotency(app, db, clock, config.publicBaseUrl)
   installErrorHandling(app, routes, config.publicBaseUrl)
   await installOpenApi(app, { publicBaseUrl: config.publicBaseUrl })
 
@@ -159,6 +168,20 @@ export async function buildApp(deps: AppDeps): Promise<App> {
 
   await app.ready()
   return { app, tokens, bookings, verifier, metrics, routes }
+}
+
+async function defaultRateLimitStore(config: Config, metrics: Metrics, log: FastifyBaseLogger): Promise<RateLimitStore> {
+  if (!config.redisUrl) return new MemoryRateLimitStore()
+  const store = new RedisRateLimitStore(config.redisUrl, {
+    onDegraded(degraded, error) {
+      metrics.rateLimitDegraded.set(degraded ? 1 : 0)
+      if (degraded) log.warn({ err: error }, 'Redis unreachable: rate limits fall back to this instance\'s memory until it returns')
+      else log.info('Redis reachable again: rate limits are shared across instances')
+    },
+    onFallbackCharge: () => metrics.rateLimitFallbacks.inc(),
+  })
+  if (!(await store.ready())) log.warn('Redis not reachable at start: rate limits use this instance\'s memory until it is')
+  return store
 }
 
 async function loadCursorKey(db: Db): Promise<string> {

@@ -1,6 +1,7 @@
 import { buildApp } from './app.ts'
 import { ConfigError, loadConfig } from './config.ts'
-import { HoldSweeper } from './modules/bookings/sweeper.ts'
+import { Sweeper } from './modules/bookings/sweeper.ts'
+import { systemClock } from './platform/clock.ts'
 import { firstRun } from './modules/demo/first-run.ts'
 import { openDb } from './platform/db.ts'
 import { migrate } from './platform/migrate.ts'
@@ -12,7 +13,7 @@ async function main(): Promise<void> {
   await migrate(db)
   const { app, bookings } = await buildApp({ config, db })
   const banner = config.seedDemo ? await firstRun(db, config) : null
-  const sweeper = new HoldSweeper(bookings, config.holdSweepSeconds * 1000, app.log)
+  const sweeper = new Sweeper({ bookings, db, clock: systemClock, log: app.log }, config.holdSweepSeconds * 1000)
   if (config.holdSweepSeconds > 0) sweeper.start()
 
   let closing = false

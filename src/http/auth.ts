@@ -24,7 +24,12 @@ declare module 'fastify' {
 export function installAuth(app: FastifyInstance, verifier: TokenVerifier): void {
   app.decorateRequest('auth', null)
   app.addHook('onRequest', async (request) => {
-    if (request.is404) return
+    if (request.is404) {
+      // an unknown route with a token still authenticates (and is charged to the read bucket),
+      // so its 404 carries rate-limit headers; without a token (OPTIONS preflights) it is just a 404/405
+      if (request.headers.authorization) request.auth = await verifier.authenticate(request.headers.authorization, request.ip)
+      return
+    }
     const config = request.routeOptions.config
     if (config.public) return
     const query = request.query as Record<string, unknown> | undefined

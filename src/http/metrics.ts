@@ -21,6 +21,8 @@ export function createMetrics(db: Db) {
   const argon2Verifications = new Counter({ name: 'tvb_token_argon2_verifications_total', help: 'Argon2id verifications (token cache misses that reached a hash).', registers: [registry] })
   const cacheHits = new Counter({ name: 'tvb_token_cache_hits_total', help: 'Requests authenticated from the in-memory token cache.', registers: [registry] })
   const authFailures = new Counter({ name: 'tvb_auth_failures_total', help: 'Failed authentications by reason.', labelNames: ['reason'] as const, registers: [registry] })
+  const rateLimitFallbacks = new Counter({ name: 'tvb_rate_limit_fallback_total', help: 'Requests whose rate limit was counted in this instance\'s memory because Redis did not answer.', registers: [registry] })
+  const rateLimitDegraded = new Gauge({ name: 'tvb_rate_limit_store_degraded', help: '1 while Redis is unreachable and rate limits are per instance, else 0.', registers: [registry] })
   new Gauge({
     name: 'tvb_db_queries_total',
     help: 'Database queries sent by this process since start.',
@@ -29,7 +31,7 @@ export function createMetrics(db: Db) {
       this.set(db.queryCount)
     },
   })
-  return { registry, httpRequests, httpDuration, argon2Verifications, cacheHits, authFailures }
+  return { registry, httpRequests, httpDuration, argon2Verifications, cacheHits, authFailures, rateLimitFallbacks, rateLimitDegraded }
 }
 
 export type Metrics = ReturnType<typeof createMetrics>

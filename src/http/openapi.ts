@@ -22,7 +22,7 @@ const STATUS_TEXT: Record<number, string> = {
 }
 
 function errorResponse(status: number) {
-  const codes = ERROR_CODES.filter((code) => ERROR_CATALOGUE[code].status === status)
+  const codes = ERROR_CODES.filter((code) => ERROR_CATALOGUE[code].status === status && (status !== 409 || code.startsWith('IDEMPOTENCY')))
   return { description: `${STATUS_TEXT[status] ?? 'Error'}. Codes: ${codes.join(', ')}.`, $ref: 'ErrorEnvelope#' }
 }
 
@@ -41,6 +41,8 @@ function addSharedErrorResponses(route: RouteOptions): void {
   if (schema.body) statuses.add(400).add(413).add(415)
   if (schema.querystring || schema.params || schema.headers) statuses.add(400)
   if (route.url.includes(':')) statuses.add(404)
+  const methods = Array.isArray(route.method) ? route.method : [route.method]
+  if (methods.includes('POST') && !config.public) statuses.add(400).add(409).add(422)
   for (const status of statuses) response[status] ??= errorResponse(status)
 }
 

@@ -1,4 +1,5 @@
-import { PGlite, types as pgliteTypes } from '@electric-sql/pglite'
+import { AsyncLocalStorage } from 'node:async_hooks'
+import { PGlite } from '@electric-sql/pglite'
 import { btree_gist } from '@electric-sql/pglite/contrib/btree_gist'
 import { pgcrypto } from '@electric-sql/pglite/contrib/pgcrypto'
 import pg from 'pg'
@@ -23,6 +24,19 @@ export interface Db extends Queryable {
   /** Queries sent since start (the benchmark proves the token cache path sends none). */
   readonly queryCount: number
   close(): Promise<void>
+}
+
+/** A transaction held open across steps that are not one callback (a request's hooks). */
+export interface OpenTransaction extends Queryable {
+  commit(): Promise<void>
+  rollback(): Promise<void>
+}
+
+/** A Db that lets a whole request share one transaction (see RequestDb). */
+export interface RequestScopedDb extends Db {
+  begin(): Promise<OpenTransaction>
+  /** Runs fn so that every query and transaction inside it joins tx. */
+  within<T>(tx: Queryable, fn: () => Promise<T>): Promise<T>
 }
 
 // Both drivers hand back the same JS shapes: dates stay 'YYYY-MM-DD' strings (no time-zone
@@ -101,6 +115,81 @@ class PostgresDb implements Db {
   }
 }
 
+class RollbackSignal extends Error {}
+
+interface Joined {
+  tx: Queryable
+  savepoints: number
+}
+
+/**
+ * Wraps a Db so that code running inside `within(tx, …)` — a request whose idempotency key must
+ * commit together with its writes — joins that transaction: queries run on it, and a nested
+ * transaction() becomes a SAVEPOINT, so a failed operation still undoes exactly its own writes.
+ */
+class RequestDb implements RequestScopedDb {
+  readonly #base: Db
+  readonly #joined = new AsyncLocalStorage<Joined>()
+  constructor(base: Db) {
+    this.#base = base
+  }
+  get kind() {
+    return this.#base.kind
+  }
+  get queryCount() {
+    return this.#base.queryCount
+  }
+  query<Row>(sql: string, params?: readonly unknown[]): Promise<QueryResult<Row>> {
+    const joined = this.#joined.getStore()
+    return joined ? joined.tx.query<Row>(sql, params) : this.#base.query<Row>(sql, params)
+  }
+  async transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
+    const joined = this.#joined.getStore()
+    if (!joined) return this.#base.transaction((tx) => this.#joined.run({ tx, savepoints: 0 }, () => fn(tx)))
+    const name = `sp_${++joined.savepoints}`
+    await joined.tx.query(`SAVEPOINT ${name}`)
+    try {
+      const value = await fn(joined.tx)
+      await joined.tx.query(`RELEASE SAVEPOINT ${name}`)
+      return value
+    } catch (error) {
+      await joined.tx.query(`ROLLBACK TO SAVEPOINT ${name}`)
+      throw error
+    }
+  }
+  within<T>(tx: Queryable, fn: () => Promise<T>): Promise<T> {
+    return this.#joined.run({ tx, savepoints: 0 }, fn)
+  }
+  begin(): Promise<OpenTransaction> {
+    return new Promise((resolveOpen, rejectOpen) => {
+      let finish!: (commit: boolean) => void
+      const decided = new Promise<boolean>((resolve) => (finish = resolve))
+      let opened = false
+      const settled = this.#base.transaction(async (tx) => {
+        opened = true
+        resolveOpen({
+          query: (sql, params) => tx.query(sql, params),
+          commit: async () => {
+            finish(true)
+            await settled
+          },
+          rollback: async () => {
+            finish(false)
+            await settled.catch(() => {})
+          },
+        })
+        if (!(await decided)) throw new RollbackSignal('rolled back')
+      })
+      settled.catch((error: unknown) => {
+        if (!opened) rejectOpen(error)
+      })
+    })
+  }
+  close(): Promise<void> {
+    return this.#base.close()
+  }
+}
+
 const pgTypes = {
   getTypeParser(oid: number, format?: 'text' | 'binary') {
     if (oid === OID_INT8) return (value: string) => Number(value)
@@ -116,15 +205,26 @@ export interface OpenDbOptions {
   poolSize?: number
 }
 
-export async function openDb(options: OpenDbOptions): Promise<Db> {
+export async function openDb(options: OpenDbOptions): Promise<RequestScopedDb> {
+  return new RequestDb(await openBaseDb(options))
+}
+
+/** The request-scoped view of any Db (openDb's already is one). */
+export function requestScoped(db: Db): RequestScopedDb {
+  return db instanceof RequestDb ? db : new RequestDb(db)
+}
+
+async function openBaseDb(options: OpenDbOptions): Promise<Db> {
   if (options.databaseUrl) {
     const pool = new pg.Pool({
       connectionString: options.databaseUrl,
       max: options.poolSize ?? 10,
       types: pgTypes,
       connectionTimeoutMillis: 5000,
-      // a statement that hangs must not hold a request (or a pool slot) forever
+      // a statement that hangs must not hold a request (or a pool slot) forever, and a transaction
+      // left open by a stuck process (an idempotency key's lock) is ended by the server
       statement_timeout: 30_000,
+      idle_in_transaction_session_timeout: 60_000,
     })
     // an idle client losing its connection emits 'error' on the pool; without a listener it would crash the process
     pool.on('error', () => {})
@@ -139,6 +239,5 @@ export async function openDb(options: OpenDbOptions): Promise<Db> {
     },
   })
   await pglite.waitReady
-  void pgliteTypes
   return new PgliteDb(pglite)
 }

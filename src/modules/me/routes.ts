@@ -4,7 +4,7 @@ import { callerOf } from '../../http/auth.ts'
 import { PathId, Timestamp, idSchema, listOf } from '../../http/schemas.ts'
 import { notFound } from '../../platform/errors.ts'
 import type { Db } from '../../platform/db.ts'
-import { BUCKETS, DEFAULT_LIMITS_PER_MINUTE } from '../limits/buckets.ts'
+import { BUCKETS } from '../limits/buckets.ts'
 import { findTeam, listTeams } from '../partners/repository.ts'
 import type { TeamRow } from '../partners/repository.ts'
 
@@ -52,7 +52,7 @@ export const identityRoutes: FastifyPluginAsyncTypebox<{ db: Db }> = async (app,
         mode: me.mode,
         permissions: [...me.permissions],
         teams: me.teams,
-        rate_limits: BUCKETS.map((bucket) => ({ bucket, limit: DEFAULT_LIMITS_PER_MINUTE[bucket], window_seconds: 60 })),
+        rate_limits: BUCKETS.map((bucket) => ({ bucket, limit: me.rateLimits[bucket], window_seconds: 60 })),
       }
     },
   )

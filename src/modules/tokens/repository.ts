@@ -38,6 +38,8 @@ export interface SecretLookupRow {
   user_email: string
   /** The token's teams that the user still belongs to. */
   teams: { id: string; name: string }[]
+  /** The partner's rate-limit overrides, bucket → per minute (cached with the token). */
+  rate_limits: Record<string, number> | null
 }
 
 const TOKEN_COLUMNS = `t.id, t.partner_id, t.user_id, t.name, t.mode, t.team_ids, t.scopes, t.display_prefix,
@@ -51,7 +53,8 @@ export async function findSecretByLookup(db: Queryable, lookup: string): Promise
        t.name AS token_name, t.display_prefix, u.role, u.name AS user_name, u.email AS user_email, p.name AS partner_name,
        (SELECT coalesce(json_agg(json_build_object('id', tm.id, 'name', tm.name) ORDER BY tm.created_at, tm.id), '[]'::json)
           FROM user_teams ut JOIN teams tm ON tm.id = ut.team_id
-         WHERE ut.user_id = t.user_id AND ut.team_id = ANY(t.team_ids)) AS teams
+         WHERE ut.user_id = t.user_id AND ut.team_id = ANY(t.team_ids)) AS teams,
+       (SELECT json_object_agg(r.bucket, r.limit_per_minute) FROM partner_rate_limits r WHERE r.partner_id = t.partner_id) AS rate_limits
      FROM token_secrets s
      JOIN tokens t ON t.id = s.token_id
      JOIN users u ON u.id = t.user_id

@@ -1,10 +1,14 @@
 import { createHash } from 'node:crypto'
 import { verify as argon2Verify } from '@node-rs/argon2'
-import type { RateLimiterAbstract } from 'rate-limiter-flexible'
 import type { Mode } from '../../config.ts'
 import type { Clock } from '../../platform/clock.ts'
 import type { Db } from '../../platform/db.ts'
 import { ApiError } from '../../platform/errors.ts'
+import type { ErrorCode } from '../../platform/errors.ts'
+import { DEFAULT_LIMITS_PER_MINUTE } from '../limits/buckets.ts'
+import type { Bucket } from '../limits/buckets.ts'
+import type { Charge, RateLimitStore } from '../limits/store.ts'
+import { rateLimitExceeded, rateLimitHeaders } from '../../http/rate-limit.ts'
 import type { Permission, Role } from './permissions.ts'
 import { effectivePermissions } from './permissions.ts'
 import { findSecretByLookup, touchLastUsed } from './repository.ts'
@@ -29,6 +33,8 @@ export interface AuthContext {
   userName: string
   userEmail: string
   teams: { id: string; name: string }[]
+  /** Requests a minute per bucket: the defaults with the partner's overrides applied. */
+  rateLimits: Record<Bucket, number>
 }
 
 interface CacheEntry {
@@ -51,13 +57,17 @@ export interface TokenVerifierOptions {
   cacheTtlSeconds: number
   maxCacheEntries?: number
   allowedModes: readonly Mode[]
-  /** Failed authentications per client address; over its limit, cache misses get 429 before any work. */
-  failureLimiter: RateLimiterAbstract
+  /** Counts failed authentications per client address; over the limit, cache misses get 429 before any work. */
+  failureStore: RateLimitStore
+  failuresPerMinute: number
   metrics: VerifierMetrics
   onBackgroundError: (error: unknown) => void
 }
 
 const LAST_USED_WRITE_INTERVAL_MS = 60_000
+/** The bucket that counts failed authentications, per client address (its headers go on every 401). */
+export const FAILURE_BUCKET = 'auth_failure'
+const failureKey = (address: string) => `auth_failure:${address}`
 
 /**
  * Verifies bearer tokens. A malformed or bad-checksum token is refused before any database or hash
@@ -83,12 +93,10 @@ export class TokenVerifier {
     const secret = bearerSecret(authorization)
     const parsed = secret === null ? null : parseToken(secret)
     if (secret === null || parsed === null) {
-      await this.#fail(clientAddress, 'malformed')
-      throw new ApiError('UNAUTHENTICATED', authorization ? 'The bearer token is malformed or its checksum is wrong.' : undefined)
+      throw await this.#fail(clientAddress, 'malformed', 'UNAUTHENTICATED', authorization ? 'The bearer token is malformed or its checksum is wrong.' : undefined)
     }
     if (!this.#options.allowedModes.includes(parsed.mode)) {
-      await this.#fail(clientAddress, 'mode')
-      throw new ApiError('TOKEN_MODE_NOT_ALLOWED', `This server does not accept ${parsed.mode} tokens.`, { mode: parsed.mode })
+      throw await this.#fail(clientAddress, 'mode', 'TOKEN_MODE_NOT_ALLOWED', `This server does not accept ${parsed.mode} tokens.`, { mode: parsed.mode })
     }
     const key = createHash('sha256').update(secret).digest('base64url')
     const nowMs = this.#options.clock.now().getTime()
@@ -99,12 +107,10 @@ export class TokenVerifier {
       entry = await this.#verifyOnce(key, secret, parsed.lookup, clientAddress)
     }
     if (entry.context.expiresAt.getTime() <= nowMs) {
-      await this.#fail(clientAddress, 'expired')
-      throw new ApiError('TOKEN_EXPIRED', `The token expired at ${entry.context.expiresAt.toISOString()}.`, { expired_at: entry.context.expiresAt.toISOString() })
+      throw await this.#fail(clientAddress, 'expired', 'TOKEN_EXPIRED', `The token expired at ${entry.context.expiresAt.toISOString()}.`, { expired_at: entry.context.expiresAt.toISOString() })
     }
     if (entry.secretValidUntilMs !== null && entry.secretValidUntilMs <= nowMs) {
-      await this.#fail(clientAddress, 'rotated')
-      throw new ApiError('TOKEN_REVOKED', 'This secret was rotated and its grace period has ended.')
+      throw await this.#fail(clientAddress, 'rotated', 'TOKEN_REVOKED', 'This secret was rotated and its grace period has ended.')
     }
     this.#touch(entry.context.tokenId, nowMs)
     return entry.context
@@ -127,24 +133,16 @@ export class TokenVerifier {
   }
 
   async #verify(key: string, secret: string, lookup: string, clientAddress: string): Promise<CacheEntry> {
-    const limited = await this.#options.failureLimiter.get(clientAddress)
-    if (limited && limited.remainingPoints <= 0) {
-      const retryAfter = Math.max(1, Math.ceil(limited.msBeforeNext / 1000))
-      throw new ApiError('RATE_LIMIT_EXCEEDED', 'Too many failed authentications from this address.', { retry_after_seconds: retryAfter }, { 'retry-after': String(retryAfter) })
+    const state = await this.#options.failureStore.peek(failureKey(clientAddress), this.#options.failuresPerMinute)
+    if (state.remaining <= 0) {
+      throw rateLimitExceeded(FAILURE_BUCKET, state, this.#options.clock.now().getTime(), 'Too many failed authentications from this address.')
     }
     const row = await findSecretByLookup(this.#options.db, lookup)
-    if (!row) {
-      await this.#fail(clientAddress, 'unknown')
-      throw new ApiError('UNAUTHENTICATED', 'The bearer token is not valid.')
-    }
+    if (!row) throw await this.#fail(clientAddress, 'unknown', 'UNAUTHENTICATED', 'The bearer token is not valid.')
     this.#options.metrics.argon2Verifications.inc()
-    if (!(await argon2Verify(row.hash, secret))) {
-      await this.#fail(clientAddress, 'mismatch')
-      throw new ApiError('UNAUTHENTICATED', 'The bearer token is not valid.')
-    }
+    if (!(await argon2Verify(row.hash, secret))) throw await this.#fail(clientAddress, 'mismatch', 'UNAUTHENTICATED', 'The bearer token is not valid.')
     if (row.revoked_at) {
-      await this.#fail(clientAddress, 'revoked')
-      throw new ApiError('TOKEN_REVOKED', `The token was revoked at ${row.revoked_at.toISOString()}.`, { revoked_at: row.revoked_at.toISOString() })
+      throw await this.#fail(clientAddress, 'revoked', 'TOKEN_REVOKED', `The token was revoked at ${row.revoked_at.toISOString()}.`, { revoked_at: row.revoked_at.toISOString() })
     }
     const entry: CacheEntry = {
       context: {
@@ -163,6 +161,7 @@ export class TokenVerifier {
         userName: row.user_name,
         userEmail: row.user_email,
         teams: row.teams,
+        rateLimits: { ...DEFAULT_LIMITS_PER_MINUTE, ...(row.rate_limits ?? {}) },
       },
       cachedAtMs: this.#options.clock.now().getTime(),
       secretValidUntilMs: row.valid_until ? row.valid_until.getTime() : null,
@@ -184,9 +183,17 @@ export class TokenVerifier {
     this.#keysByToken.set(entry.context.tokenId, keys)
   }
 
-  async #fail(clientAddress: string, reason: string): Promise<void> {
+  /** Counts a failed authentication against the address and builds the 401 with that bucket's headers. */
+  async #fail(clientAddress: string, reason: string, code: ErrorCode, message?: string, details?: Record<string, unknown>): Promise<ApiError> {
     this.#options.metrics.authFailures.inc({ reason })
-    await this.#options.failureLimiter.penalty(clientAddress, 1).catch(this.#options.onBackgroundError)
+    let headers: Record<string, string> | undefined
+    try {
+      const charge: Charge = await this.#options.failureStore.consume(failureKey(clientAddress), this.#options.failuresPerMinute)
+      headers = rateLimitHeaders(FAILURE_BUCKET, charge, this.#options.clock.now().getTime())
+    } catch (error) {
+      this.#options.onBackgroundError(error)
+    }
+    return new ApiError(code, message, details, headers)
   }
 
   // last_used_at is written at most once a minute per token (per instance, and the UPDATE itself

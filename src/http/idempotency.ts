@@ -1,0 +1,169 @@
+import { createHash } from 'node:crypto'
+import type { FastifyInstance, FastifyReply, FastifyRequest, RouteOptions } from 'fastify'
+import type { Clock } from '../platform/clock.ts'
+import type { OpenTransaction, RequestScopedDb } from '../platform/db.ts'
+import { ApiError, errorEnvelope } from '../platform/errors.ts'
+
+/**
+ * Idempotency-Key on every POST (API.md §8). The request runs in one transaction that first takes
+ * an advisory lock on (partner, mode, key) — a second request with the key while the first runs
+ * gets 409 IDEMPOTENCY_REQUEST_IN_PROGRESS — and finally stores the response next to the business
+ * writes, committing both together. A crash leaves neither; the lock dies with the transaction
+ * (at the latest when PostgreSQL's idle_in_transaction_session_timeout, 60 s, ends it).
+ */
+export const IDEMPOTENCY_TTL_MS = 24 * 3_600_000
+export const KEY_PATTERN = '^[\\x20-\\x7E]{1,255}$'
+
+// Headers that describe this exchange, not the stored result: never replayed.
+const NOT_REPLAYED = new Set([
+  'x-request-id', 'date', 'connection', 'keep-alive', 'content-length', 'transfer-encoding', 'retry-after',
+  'x-ratelimit-limit', 'x-ratelimit-remaining', 'x-ratelimit-reset', 'x-ratelimit-bucket', 'ratelimit', 'ratelimit-policy',
+  'strict-transport-security', 'x-content-type-options', 'referrer-policy', 'x-frame-options', 'cache-control',
+])
+
+interface InFlight {
+  tx: OpenTransaction
+  key: string
+  fingerprint: string
+  done: boolean
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    idempotency: InFlight | null
+  }
+}
+
+/** JSON with sorted keys: the same body in another key order is the same request. */
+export function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`
+  if (value && typeof value === 'object') {
+    return `{${Object.keys(value).sort().map((k) => `${JSON.stringify(k)}:${canonicalJson((value as Record<string, unknown>)[k])}`).join(',')}}`
+  }
+  return JSON.stringify(value) ?? 'null'
+}
+
+export function fingerprintOf(method: string, path: string, body: unknown): string {
+  return createHash('sha256').update(`${method} ${path}\n${body === undefined ? '' : canonicalJson(body)}`).digest('base64url')
+}
+
+interface StoredRow {
+  fingerprint: string
+  response_status: number
+  response_headers: Record<string, string>
+  response_body: string
+}
+
+export function installIdempotency(app: FastifyInstance, db: RequestScopedDb, clock: Clock, publicBaseUrl: string): void {
+  app.decorateRequest('idempotency', null)
+
+  // POST handlers run inside the request's transaction when it has one
+  app.addHook('onRoute', (route: RouteOptions) => {
+    const methods = Array.isArray(route.method) ? route.method : [route.method]
+    if (!methods.includes('POST')) return
+    const schema = (route.schema ??= {}) as { headers?: { type?: string; properties?: Record<string, unknown> } }
+    if (!(schema as { hide?: boolean }).hide) {
+      schema.headers ??= { type: 'object', properties: {} }
+      schema.headers.properties ??= {}
+      schema.headers.properties['idempotency-key'] = {
+        type: 'string',
+        pattern: KEY_PATTERN,
+        maxLength: 255,
+        description: 'Makes the POST safe to retry for 24 h: the same key and request replay the first response (Idempotent-Replayed: true).',
+      }
+    }
+    const handler = route.handler
+    route.handler = function (this: FastifyInstance, request: FastifyRequest, reply: FastifyReply) {
+      const inFlight = request.idempotency
+      return inFlight ? db.within(inFlight.tx, async () => handler.call(this, request, reply)) : handler.call(this, request, reply)
+    }
+  })
+
+  // after auth, rate limit and validation: a request refused before any work stores nothing
+  app.addHook('preHandler', async (request, reply) => {
+    if (request.method !== 'POST' || !request.auth) return
+    const key = request.headers['idempotency-key']
+    if (key === undefined) return
+    if (typeof key !== 'string' || !new RegExp(KEY_PATTERN).test(key)) {
+      throw new ApiError('VALIDATION_ERROR', 'Idempotency-Key must be 1–255 printable ASCII characters.', {
+        fields: [{ field: 'Idempotency-Key', location: 'header', code: 'pattern', message: 'must be 1–255 printable ASCII characters' }],
+      })
+    }
+    const { partnerId, mode } = request.auth
+    const path = request.url.split('?')[0] ?? '/'
+    const fingerprint = fingerprintOf(request.method, path, request.body)
+    const tx = await db.begin()
+    try {
+      const { rows: lock } = await tx.query<{ locked: boolean }>('SELECT pg_try_advisory_xact_lock(hashtextextended($1, 0)) AS locked', [`${partnerId}|${mode}|${key}`])
+      if (!lock[0]?.locked) {
+        throw new ApiError('IDEMPOTENCY_REQUEST_IN_PROGRESS', 'A request with this Idempotency-Key is still running.', { idempotency_key: key }, { 'retry-after': '1' })
+      }
+      const { rows } = await tx.query<StoredRow>(
+        'SELECT fingerprint, response_status, response_headers, response_body FROM idempotency_keys WHERE partner_id = $1 AND mode = $2 AND key = $3 AND expires_at > $4',
+        [partnerId, mode, key, clock.now()],
+      )
+      const stored = rows[0]
+      if (stored && stored.fingerprint !== fingerprint) {
+        throw new ApiError('IDEMPOTENCY_KEY_REUSED', 'This Idempotency-Key was used with a different request.', { idempotency_key: key })
+      }
+      if (stored) {
+        await tx.rollback()
+        return reply.code(stored.response_status).headers(stored.response_headers).header('idempotent-replayed', 'true').send(stored.response_body)
+      }
+    } catch (error) {
+      await tx.rollback()
+      throw error
+    }
+    request.idempotency = { tx, key, fingerprint, done: false }
+  })
+
+  app.addHook('onSend', async (request, reply, payload) => {
+    const inFlight = request.idempotency
+    if (!inFlight || inFlight.done) return payload
+    inFlight.done = true
+    if (reply.statusCode >= 500 || (payload !== null && typeof payload !== 'string')) {
+      await inFlight.tx.rollback()
+      return payload
+    }
+    const headers: Record<string, string> = {}
+    for (const [name, value] of Object.entries(reply.getHeaders())) {
+      if (value !== undefined && !NOT_REPLAYED.has(name.toLowerCase())) headers[name.toLowerCase()] = String(value)
+    }
+    const now = clock.now()
+    try {
+      await inFlight.tx.query(
+        `INSERT INTO idempotency_keys (partner_id, mode, key, fingerprint, response_status, response_headers, response_body, created_at, expires_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+         ON CONFLICT (partner_id, mode, key) DO UPDATE SET fingerprint = EXCLUDED.fingerprint, response_status = EXCLUDED.response_status,
+           response_headers = EXCLUDED.response_headers, response_body = EXCLUDED.response_body, created_at = EXCLUDED.created_at, expires_at = EXCLUDED.expires_at`,
+        [request.auth!.partnerId, request.auth!.mode, inFlight.key, inFlight.fingerprint, reply.statusCode, JSON.stringify(headers), payload ?? '', now, new Date(now.getTime() + IDEMPOTENCY_TTL_MS)],
+      )
+      await inFlight.tx.commit()
+      return payload
+    } catch (error) {
+      // neither the key nor the writes were kept: say so rather than report a success that did not happen
+      await inFlight.tx.rollback()
+      request.log.error({ err: error }, 'idempotent request failed to commit')
+      const failure = new ApiError('INTERNAL_ERROR')
+      reply.code(500).type('application/json; charset=utf-8')
+      reply.removeHeader('location')
+      return JSON.stringify(errorEnvelope(failure, String(request.id), publicBaseUrl))
+    }
+  })
+
+  const release = async (request: FastifyRequest) => {
+    const inFlight = request.idempotency
+    if (inFlight && !inFlight.done) {
+      inFlight.done = true
+      await inFlight.tx.rollback()
+    }
+  }
+  app.addHook('onResponse', release)
+  app.addHook('onRequestAbort', release)
+}
+
+/** Deletes keys past their 24 hours (the sweeper's task); lookups already ignore them. */
+export async function purgeExpiredKeys(db: RequestScopedDb, now: Date): Promise<number> {
+  const { rowCount } = await db.query('DELETE FROM idempotency_keys WHERE expires_at <= $1', [now])
+  return rowCount
+}
