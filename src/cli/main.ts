@@ -4,6 +4,9 @@ import { buildApp, createLogger } from '../app.ts'
 import { ConfigError, loadConfig } from '../config.ts'
 import type { Config, Mode } from '../config.ts'
 import { seedDemo } from '../modules/demo/seed.ts'
+import { BUCKETS, DEFAULT_LIMITS_PER_MINUTE } from '../modules/limits/buckets.ts'
+import type { Bucket } from '../modules/limits/buckets.ts'
+import { partnerLimits, resetPartnerLimit, setPartnerLimit } from '../modules/limits/repository.ts'
 import { findPartner, insertPartner, insertTeam, insertUser } from '../modules/partners/repository.ts'
 import { ROLES, isPermission } from '../modules/tokens/permissions.ts'
 import type { Role } from '../modules/tokens/permissions.ts'
@@ -32,6 +35,12 @@ Commands:
   tokens list --user USR_ID [--mode test|live]
                                             list a user's unrevoked tokens
   tokens revoke TOK_ID                      revoke a token
+  limits set --partner PTN_ID --bucket BUCKET --limit N
+                                            override a rate limit (requests a minute) for one partner
+  limits reset --partner PTN_ID --bucket BUCKET
+                                            back to the default
+  limits list --partner PTN_ID              the partner's limits, defaults and overrides
+                                            buckets: ${BUCKETS.join(', ')}
   openapi [--out FILE]                      write the OpenAPI document (default: stdout)
 
 The database is DATABASE_URL when set, otherwise the embedded PGlite in DATA_DIR (./data).
@@ -50,12 +59,14 @@ const OPTIONS = {
   scope: { type: 'string', multiple: true },
   'expires-in-days': { type: 'string' },
   out: { type: 'string' },
+  bucket: { type: 'string' },
+  limit: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const
 
 type Values = ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true }>>['values']
 
-function required(values: Values, name: 'name' | 'partner' | 'email' | 'role' | 'user'): string {
+function required(values: Values, name: 'name' | 'partner' | 'email' | 'role' | 'user' | 'bucket' | 'limit'): string {
   const value = values[name]
   if (!value) throw new UsageError(`--${name} is required`)
   return value
@@ -95,6 +106,7 @@ export async function run(argv: string[]): Promise<void> {
   }
   const config = loadConfig()
   const key = sub && !['openapi', 'migrate', 'demo'].includes(command) ? `${command} ${sub}` : command
+  if (rest.length > 0 && key !== 'tokens revoke') throw new UsageError(`unexpected argument "${rest[0]}"`)
 
   switch (key) {
     case 'migrate':
@@ -189,6 +201,28 @@ export async function run(argv: string[]): Promise<void> {
         const token = await tokens.revokeById(id)
         out(`revoked ${token.id} at ${token.revoked_at}`)
       })
+    case 'limits set':
+    case 'limits reset':
+    case 'limits list':
+      return withDb(config, async (db) => {
+        const partnerId = required(values, 'partner')
+        if (!(await findPartner(db, partnerId))) throw new UsageError(`no partner ${partnerId}`)
+        if (sub !== 'list') {
+          const bucket = required(values, 'bucket')
+          if (!(BUCKETS as readonly string[]).includes(bucket)) throw new UsageError(`--bucket must be one of ${BUCKETS.join(', ')}`)
+          if (sub === 'set') {
+            const limit = Number(required(values, 'limit'))
+            if (!Number.isInteger(limit) || limit < 1 || limit > 1_000_000) throw new UsageError('--limit must be a whole number from 1 to 1000000 (requests a minute)')
+            await setPartnerLimit(db, partnerId, bucket as Bucket, limit)
+          } else await resetPartnerLimit(db, partnerId, bucket as Bucket)
+        }
+        const overrides = await partnerLimits(db, partnerId)
+        for (const bucket of BUCKETS) {
+          const override = overrides[bucket]
+          out(`${bucket.padEnd(15)} ${String(override ?? DEFAULT_LIMITS_PER_MINUTE[bucket]).padStart(7)}/min  ${override ? `(override; default ${DEFAULT_LIMITS_PER_MINUTE[bucket]})` : '(default)'}`)
+        }
+        if (sub !== 'list') out(`takes effect within the token cache bound (TOKEN_CACHE_TTL_SECONDS, default 30 s)`)
+      })
     case 'openapi': {
       const document = await openApiDocument(config)
       const text = JSON.stringify(document, null, 2) + '\n'
@@ -215,9 +249,15 @@ export async function openApiDocument(config: Config): Promise<unknown> {
   return document
 }
 
+/** Resolves once everything written to stdout has been handed to the OS (a pipe would lose it on exit). */
+function flushed(): Promise<void> {
+  return new Promise((resolve) => process.stdout.write('', () => resolve()))
+}
+
 export async function cli(argv: string[]): Promise<number> {
   try {
     await run(argv)
+    await flushed()
     return 0
   } catch (error) {
     if (error instanceof UsageError || error instanceof ConfigError) {

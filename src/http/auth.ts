@@ -1,5 +1,6 @@
-import type { FastifyInstance } from 'fastify'
+import type { FastifyInstance, FastifyRequest } from 'fastify'
 import { ApiError } from '../platform/errors.ts'
+import type { FieldErrors } from '../platform/errors.ts'
 import type { Bucket } from '../modules/limits/buckets.ts'
 import type { Permission } from '../modules/tokens/permissions.ts'
 import type { AuthContext, TokenVerifier } from '../modules/tokens/verifier.ts'
@@ -14,6 +15,8 @@ declare module 'fastify' {
     produces?: string[]
     /** The rate-limit bucket the route draws on (API.md §8); every authenticated route names one. */
     bucket?: Bucket
+    /** Checks beyond the schema, run on the raw input when the schema refused it, so all field errors come at once. */
+    fieldChecks?: (request: FastifyRequest, errors: FieldErrors) => void
   }
   interface FastifyRequest {
     auth: AuthContext | null

@@ -1,5 +1,5 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
-import { ApiError, errorEnvelope } from '../platform/errors.ts'
+import { ApiError, FieldErrors, errorEnvelope } from '../platform/errors.ts'
 import type { RouteTable } from './route-table.ts'
 
 export interface FieldError {
@@ -11,9 +11,28 @@ export interface FieldError {
 
 interface AjvError {
   instancePath: string
+  schemaPath: string
   keyword: string
   message?: string
   params: Record<string, unknown>
+}
+
+/**
+ * An anyOf (a nullable field, a union) reports every failed branch plus a summary; keep one entry,
+ * the most telling branch error (format, pattern, range rather than "must be null").
+ */
+function collapseAnyOf(errors: AjvError[]): AjvError[] {
+  const unions = errors.filter((e) => e.keyword === 'anyOf' || e.keyword === 'oneOf')
+  if (unions.length === 0) return errors
+  const dropped = new Set<AjvError>()
+  const replacement = new Map<AjvError, AjvError>()
+  for (const union of unions) {
+    const branches = errors.filter((e) => e !== union && e.schemaPath.startsWith(union.schemaPath.replace(/\/(anyOf|oneOf)$/, '/$1/')))
+    for (const b of branches) dropped.add(b)
+    const telling = branches.find((b) => b.instancePath === union.instancePath && !['type', 'const', 'enum', 'anyOf', 'oneOf'].includes(b.keyword)) ?? branches.find((b) => b.instancePath !== union.instancePath)
+    if (telling) replacement.set(union, telling)
+  }
+  return errors.filter((e) => !dropped.has(e)).map((e) => replacement.get(e) ?? e)
 }
 
 const PARTS = [
@@ -46,7 +65,7 @@ function messageOf(error: AjvError): string {
  * Fastify stops at the first invalid part of a request; a partner wants every problem at once, so
  * on a validation failure every part is checked again and all field errors are reported together.
  */
-function allFieldErrors(request: FastifyRequest, first: FastifyError): FieldError[] {
+export function allFieldErrors(request: FastifyRequest, first: FastifyError): FieldError[] {
   const fields: FieldError[] = []
   const seen = new Set<string>()
   const sources: Record<string, unknown> = { params: request.params, body: request.body, querystring: request.query, headers: request.headers }
@@ -58,8 +77,7 @@ function allFieldErrors(request: FastifyRequest, first: FastifyError): FieldErro
       continue
     }
     if (!validate || validate(sources[part])) continue
-    for (const error of validate.errors ?? []) {
-      // anyOf/oneOf report each failed branch plus a summary; the summary says enough
+    for (const error of collapseAnyOf(validate.errors ?? [])) {
       if (error.keyword === 'if' || error.keyword === 'then') continue
       const entry: FieldError = { field: fieldName(error), location, code: error.keyword, message: messageOf(error) }
       const key = `${entry.location}:${entry.field}:${entry.code}`
@@ -83,6 +101,17 @@ export function toApiError(error: unknown, request: FastifyRequest): ApiError {
   const e = error as FastifyError
   if (e.validation) {
     const fields = allFieldErrors(request, e)
+    // the route's own checks (country codes, dates, …) run on what the schema did not already refuse
+    const fieldChecks = request.routeOptions.config.fieldChecks
+    if (fieldChecks) {
+      const more = new FieldErrors(new Set(fields.map((f) => f.field)))
+      try {
+        fieldChecks(request, more)
+      } catch {
+        // a check that trips over a malformed body adds nothing
+      }
+      fields.push(...(more.fields as FieldError[]))
+    }
     const summary = fields.map((f) => `${f.field} ${f.message}`).join('; ')
     return new ApiError('VALIDATION_ERROR', `The request has ${fields.length} invalid field${fields.length === 1 ? '' : 's'}: ${summary}.`, { fields })
   }

@@ -50,9 +50,21 @@ export interface OpenApiOptions {
   publicBaseUrl: string
 }
 
+/** The OpenAPI path of a Fastify route: :id → {id}, :id(regex)::rotate → {id}:rotate. */
+export function openApiPath(url: string): string {
+  return url.replace(/:(\w+)\([^)]*\)/g, ':$1').replace(/::/g, '\u0000').replace(/:(\w+)/g, '{$1}').replace(/\u0000/g, ':')
+}
+
 export async function installOpenApi(app: FastifyInstance, options: OpenApiOptions): Promise<void> {
   app.addSchema(ErrorEnvelopeSchema)
-  app.addHook('onRoute', addSharedErrorResponses)
+  // every endpoint draws on exactly one rate-limit bucket; the document says which (x-rate-limit-bucket)
+  const buckets = new Map<string, string>()
+  app.addHook('onRoute', (route) => {
+    addSharedErrorResponses(route)
+    const bucket = (route.config as { bucket?: string } | undefined)?.bucket
+    const methods = Array.isArray(route.method) ? route.method : [route.method]
+    if (bucket) for (const method of methods) buckets.set(`${method.toLowerCase()} ${openApiPath(route.url)}`, bucket)
+  })
   await app.register(swagger, {
     openapi: {
       openapi: '3.1.0',
@@ -81,6 +93,19 @@ export async function installOpenApi(app: FastifyInstance, options: OpenApiOptio
       ],
     },
     refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => String(json.$id ?? `def-${i}`) },
+    transformObject: (documentObject) => {
+      const document = (documentObject as { openapiObject: { paths?: Record<string, Record<string, Record<string, unknown>>> } }).openapiObject
+      for (const [path, operations] of Object.entries(document.paths ?? {})) {
+        for (const [method, operation] of Object.entries(operations)) {
+          const bucket = buckets.get(`${method} ${path}`)
+          if (!bucket) continue
+          operation['x-rate-limit-bucket'] = bucket
+          const note = `Rate-limit bucket: \`${bucket}\`.`
+          operation.description = operation.description ? `${operation.description}\n\n${note}` : note
+        }
+      }
+      return document
+    },
   })
   await app.register(swaggerUi, {
     routePrefix: '/docs',

@@ -100,7 +100,10 @@ export function notFound(resource: string): ApiError {
 /** Collects semantic field errors so a request learns every problem at once (400, details.fields). */
 export class FieldErrors {
   readonly fields: { field: string; location: string; code: string; message: string }[] = []
+  /** skip: fields already reported (by the schema); nothing more is said about them or inside them. */
+  constructor(private readonly skip: ReadonlySet<string> = new Set()) {}
   add(field: string, code: string, message: string, location = 'body'): this {
+    for (const reported of this.skip) if (field === reported || field.startsWith(`${reported}.`)) return this
     this.fields.push({ field, location, code, message })
     return this
   }
@@ -121,4 +124,16 @@ export function parseCommaList<T extends string>(raw: string[] | undefined, allo
     return undefined
   }
   return (values as T[]).sort()
+}
+
+/** Reads a nested value from input that may not have the expected shape (field checks on raw input). */
+export function field(value: unknown, ...path: string[]): unknown {
+  let current = value
+  for (const key of path) current = current && typeof current === 'object' ? (current as Record<string, unknown>)[key] : undefined
+  return current
+}
+
+export function textField(value: unknown, ...path: string[]): string | undefined {
+  const v = field(value, ...path)
+  return typeof v === 'string' ? v : undefined
 }

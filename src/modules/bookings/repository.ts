@@ -186,8 +186,12 @@ export interface BookingFilters {
 
 /** The filter on the status a reader sees: a lapsed HELD row is EXPIRED, whether or not the sweeper got to it. */
 function statusSql(statuses: BookingStatus[], params: unknown[], now: Date): string {
-  params.push(now)
-  const at = `$${params.length}`
+  // only bind `now` when a branch uses it: an unused parameter has no type and PostgreSQL refuses it
+  let at = ''
+  if (statuses.includes('HELD') || statuses.includes('EXPIRED')) {
+    params.push(now)
+    at = `$${params.length}::timestamptz`
+  }
   const parts: string[] = []
   const plain = statuses.filter((s) => s !== 'HELD' && s !== 'EXPIRED')
   if (plain.length > 0) {

@@ -7,13 +7,13 @@ import type { ListSpec, Scope } from '../../http/list-query.ts'
 import { PathId, commaList, listOf } from '../../http/schemas.ts'
 import type { Clock } from '../../platform/clock.ts'
 import type { Db } from '../../platform/db.ts'
-import { FieldErrors, notFound, parseCommaList } from '../../platform/errors.ts'
+import { FieldErrors, field, notFound, parseCommaList } from '../../platform/errors.ts'
 import { isCalendarDate } from '../../platform/dates.ts'
 import { findCustomer } from '../customers/repository.ts'
 import { listBookings } from './repository.ts'
 import type { BookingFilters } from './repository.ts'
 import { BOOKING_STATUSES, BookingSchema, CancelBody, CreateBookingBody, GuestDetailsBody, StayBody } from './schemas.ts'
-import { toBooking } from './service.ts'
+import { checkStay, toBooking } from './service.ts'
 import type { BookingService } from './service.ts'
 
 const tags = ['Bookings']
@@ -116,7 +116,11 @@ export const bookingRoutes: FastifyPluginAsyncTypebox<{ db: Db; clock: Clock; cu
   app.post(
     '/v1/bookings',
     {
-      config: { permission: 'booking.create.partner', bucket: 'booking_create' },
+      config: {
+        permission: 'booking.create.partner',
+        bucket: 'booking_create',
+        fieldChecks: (request, errors) => checkStay(errors, field(request.body, 'check_in'), field(request.body, 'check_out'), clock.now().toISOString().slice(0, 10)),
+      },
       schema: {
         operationId: 'createBooking',
         summary: 'Hold a listing for a stay',
@@ -201,7 +205,11 @@ export const bookingRoutes: FastifyPluginAsyncTypebox<{ db: Db; clock: Clock; cu
   app.put(
     '/v1/bookings/:id/stay',
     {
-      config: { permission: 'booking.create.partner', bucket: 'write' },
+      config: {
+        permission: 'booking.create.partner',
+        bucket: 'write',
+        fieldChecks: (request, errors) => checkStay(errors, field(request.body, 'check_in'), field(request.body, 'check_out'), clock.now().toISOString().slice(0, 10)),
+      },
       schema: {
         operationId: 'replaceBookingStay',
         summary: 'Change the dates or guests',

@@ -59,11 +59,13 @@ export interface BookingServiceDeps {
   holdMinutes: number
 }
 
-function checkStay(errors: FieldErrors, checkIn: string, checkOut: string, today: string): void {
-  const inOk = isCalendarDate(checkIn)
-  const outOk = isCalendarDate(checkOut)
-  if (!inOk) errors.add('check_in', 'date', 'must be a calendar date YYYY-MM-DD')
-  if (!outOk) errors.add('check_out', 'date', 'must be a calendar date YYYY-MM-DD')
+/** A stay's dates (raw input: also run when the schema refused the body; missing ones are the schema's to report). */
+export function checkStay(errors: FieldErrors, checkIn: unknown, checkOut: unknown, today: string): void {
+  const inOk = typeof checkIn === 'string' && isCalendarDate(checkIn)
+  const outOk = typeof checkOut === 'string' && isCalendarDate(checkOut)
+  if (typeof checkIn === 'string' && !inOk) errors.add('check_in', 'date', 'must be a calendar date YYYY-MM-DD')
+  if (typeof checkOut === 'string' && !outOk) errors.add('check_out', 'date', 'must be a calendar date YYYY-MM-DD')
+  // a day of slack: "today" in UTC may still be yesterday where the guest is
   if (inOk && checkIn < addDays(today, -1)) errors.add('check_in', 'minimum', 'must not be in the past')
   if (inOk && outOk) {
     const nights = daysBetween(checkIn, checkOut)

@@ -8,7 +8,7 @@ import { PathId, listOf } from '../../http/schemas.ts'
 import type { Db } from '../../platform/db.ts'
 import { listCustomers } from './repository.ts'
 import { CreateCustomerBody, CustomerSchema, ReplaceCustomerBody } from './schemas.ts'
-import { toCustomer } from './service.ts'
+import { checkCustomerCodes, toCustomer } from './service.ts'
 import type { CustomerService } from './service.ts'
 
 const tags = ['Customers']
@@ -55,7 +55,7 @@ export const customerRoutes: FastifyPluginAsyncTypebox<{ db: Db; cursors: Cursor
   app.post(
     '/v1/customers',
     {
-      config: { permission: 'customer.write', bucket: 'write' },
+      config: { permission: 'customer.write', bucket: 'write', fieldChecks: (request, errors) => void checkCustomerCodes(request.body, errors) },
       schema: { operationId: 'createCustomer', summary: 'Create a customer', tags, body: CreateCustomerBody, response: { 201: CustomerSchema } },
     },
     async (request, reply) => {
@@ -76,7 +76,7 @@ export const customerRoutes: FastifyPluginAsyncTypebox<{ db: Db; cursors: Cursor
   app.put(
     '/v1/customers/:id',
     {
-      config: { permission: 'customer.write', bucket: 'write' },
+      config: { permission: 'customer.write', bucket: 'write', fieldChecks: (request, errors) => void checkCustomerCodes(request.body, errors) },
       schema: {
         operationId: 'replaceCustomer',
         summary: 'Replace a customer',

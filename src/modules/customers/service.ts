@@ -1,7 +1,7 @@
 import type { Scope } from '../../http/list-query.ts'
 import type { Clock } from '../../platform/clock.ts'
 import type { Db } from '../../platform/db.ts'
-import { ApiError, FieldErrors, notFound } from '../../platform/errors.ts'
+import { ApiError, FieldErrors, notFound, textField } from '../../platform/errors.ts'
 import { newId } from '../../platform/ids.ts'
 import { canonicalLanguage, isCountryCode, isE164Phone } from '../../platform/reference-data.ts'
 import { recordEvent } from '../events/repository.ts'
@@ -27,14 +27,23 @@ export function toCustomer(row: CustomerRow) {
 
 export type Customer = ReturnType<typeof toCustomer>
 
-function validatedValues(input: ReplaceCustomerInput, errors: FieldErrors): CustomerValues {
-  if (input.phone && !isE164Phone(input.phone)) errors.add('phone', 'e164', 'is not a valid E.164 phone number (+84901234567)')
+/** Phone, language and country of a customer body (raw input: also run when the schema refused it). Returns the canonical language. */
+export function checkCustomerCodes(body: unknown, errors: FieldErrors): string | null {
+  const phone = textField(body, 'phone')
+  if (phone && !isE164Phone(phone)) errors.add('phone', 'e164', 'is not a valid E.164 phone number (+84901234567)')
   let language: string | null = null
-  if (input.language) {
-    language = canonicalLanguage(input.language)
+  const tag = textField(body, 'language')
+  if (tag) {
+    language = canonicalLanguage(tag)
     if (!language) errors.add('language', 'bcp47', 'is not a BCP 47 language tag (vi, en-US)')
   }
-  if (input.country_code && !isCountryCode(input.country_code)) errors.add('country_code', 'iso3166_1', 'is not an ISO 3166-1 alpha-2 country code')
+  const country = textField(body, 'country_code')
+  if (country && !isCountryCode(country)) errors.add('country_code', 'iso3166_1', 'is not an ISO 3166-1 alpha-2 country code')
+  return language
+}
+
+function validatedValues(input: ReplaceCustomerInput, errors: FieldErrors): CustomerValues {
+  const language = checkCustomerCodes(input, errors)
   return { name: input.name, email: input.email ?? null, phone: input.phone ?? null, language, country_code: input.country_code ?? null }
 }
 

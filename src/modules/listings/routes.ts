@@ -9,11 +9,11 @@ import { PathId, commaList, listOf } from '../../http/schemas.ts'
 import type { Clock } from '../../platform/clock.ts'
 import { daysBetween, isCalendarDate } from '../../platform/dates.ts'
 import type { Db } from '../../platform/db.ts'
-import { FieldErrors, parseCommaList } from '../../platform/errors.ts'
+import { FieldErrors, field, parseCommaList } from '../../platform/errors.ts'
 import { formatMinor } from '../../platform/money.ts'
 import { listListings, searchAvailable } from './repository.ts'
 import { CalendarSchema, CreateListingBody, LISTING_STATES, ListingSchema, ReplaceListingBody } from './schemas.ts'
-import { toListing } from './service.ts'
+import { checkListingCodes, toListing } from './service.ts'
 import type { ListingService } from './service.ts'
 
 const tags = ['Listings']
@@ -33,15 +33,16 @@ const FieldsQuery = Type.Object({ fields: Type.Optional(Type.String({ maxLength:
 const IfMatch = Type.Object({ 'if-match': Type.Optional(Type.String({ description: 'The ETag from GET; 412 when the resource changed since.' })) })
 
 /** Validates a [from, to) range of nights: calendar dates, to after from, at most `max` nights. */
-export function checkRange(errors: FieldErrors, fromName: string, from: string, toName: string, to: string, max: number): void {
-  const fromOk = isCalendarDate(from)
-  const toOk = isCalendarDate(to)
-  if (!fromOk) errors.add(fromName, 'date', 'must be a calendar date YYYY-MM-DD', 'query')
-  if (!toOk) errors.add(toName, 'date', 'must be a calendar date YYYY-MM-DD', 'query')
+export function checkRange(errors: FieldErrors, fromName: string, from: unknown, toName: string, to: unknown, max: number, location = 'query'): void {
+  // a missing value is the schema's to report (required)
+  const fromOk = typeof from === 'string' && isCalendarDate(from)
+  const toOk = typeof to === 'string' && isCalendarDate(to)
+  if (typeof from === 'string' && !fromOk) errors.add(fromName, 'date', 'must be a calendar date YYYY-MM-DD', location)
+  if (typeof to === 'string' && !toOk) errors.add(toName, 'date', 'must be a calendar date YYYY-MM-DD', location)
   if (fromOk && toOk) {
     const nights = daysBetween(from, to)
-    if (nights < 1) errors.add(toName, 'after', `must be after ${fromName}`, 'query')
-    else if (nights > max) errors.add(toName, 'maximum', `must be at most ${max} nights after ${fromName}`, 'query')
+    if (nights < 1) errors.add(toName, 'after', `must be after ${fromName}`, location)
+    else if (nights > max) errors.add(toName, 'maximum', `must be at most ${max} nights after ${fromName}`, location)
   }
 }
 
@@ -85,7 +86,7 @@ export const listingRoutes: FastifyPluginAsyncTypebox<{ db: Db; clock: Clock; cu
   app.post(
     '/v1/listings',
     {
-      config: { permission: 'listing.write', bucket: 'write' },
+      config: { permission: 'listing.write', bucket: 'write', fieldChecks: (request, errors) => void checkListingCodes(request.body, errors) },
       schema: { operationId: 'createListing', summary: 'Create a listing', tags, body: CreateListingBody, response: { 201: ListingSchema } },
     },
     async (request, reply) => {
@@ -106,7 +107,7 @@ export const listingRoutes: FastifyPluginAsyncTypebox<{ db: Db; clock: Clock; cu
   app.put(
     '/v1/listings/:id',
     {
-      config: { permission: 'listing.write', bucket: 'write' },
+      config: { permission: 'listing.write', bucket: 'write', fieldChecks: (request, errors) => void checkListingCodes(request.body, errors) },
       schema: {
         operationId: 'replaceListing',
         summary: 'Replace a listing',
@@ -147,7 +148,7 @@ export const listingRoutes: FastifyPluginAsyncTypebox<{ db: Db; clock: Clock; cu
   app.get(
     '/v1/listings/:id/calendar',
     {
-      config: { permission: 'listing.read', bucket: 'read' },
+      config: { permission: 'listing.read', bucket: 'read', fieldChecks: (request, errors) => checkRange(errors, 'from', field(request.query, 'from'), 'to', field(request.query, 'to'), MAX_CALENDAR_NIGHTS) },
       schema: {
         operationId: 'getListingCalendar',
         summary: 'Nightly availability and price',
@@ -169,7 +170,11 @@ export const listingRoutes: FastifyPluginAsyncTypebox<{ db: Db; clock: Clock; cu
   app.get(
     '/v1/availability',
     {
-      config: { permission: 'availability.search', bucket: 'search' },
+      config: {
+        permission: 'availability.search',
+        bucket: 'search',
+        fieldChecks: (request, errors) => checkRange(errors, 'check_in', field(request.query, 'check_in'), 'check_out', field(request.query, 'check_out'), MAX_STAY_NIGHTS),
+      },
       schema: {
         operationId: 'searchAvailability',
         summary: 'Find bookable listings for a stay',

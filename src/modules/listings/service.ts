@@ -2,7 +2,7 @@ import type { Scope } from '../../http/list-query.ts'
 import type { Clock } from '../../platform/clock.ts'
 import { addDays } from '../../platform/dates.ts'
 import type { Db } from '../../platform/db.ts'
-import { ApiError, FieldErrors, notFound } from '../../platform/errors.ts'
+import { ApiError, FieldErrors, notFound, textField } from '../../platform/errors.ts'
 import { newId } from '../../platform/ids.ts'
 import { formatMinor, isCurrency, parseAmount } from '../../platform/money.ts'
 import type { Money } from '../../platform/money.ts'
@@ -32,21 +32,37 @@ export function toListing(row: ListingRow) {
 
 export type Listing = ReturnType<typeof toListing>
 
-/** The standard codes in a listing body, all checked so every problem is reported at once. */
+/**
+ * The standard codes in a listing body (country, subdivision, currency, amount, time zone), all
+ * checked so every problem is reported at once. Takes raw input: it also runs when the schema
+ * refused the body, to add what the schema cannot know. Returns the rate in minor units.
+ */
+export function checkListingCodes(body: unknown, errors: FieldErrors): number | null {
+  const country = textField(body, 'address', 'country_code')
+  const province = textField(body, 'address', 'province_code')
+  if (country !== undefined) {
+    if (!isCountryCode(country)) errors.add('address.country_code', 'iso3166_1', 'is not an ISO 3166-1 alpha-2 country code')
+    else if (province && !isSubdivisionCode(country, province)) errors.add('address.province_code', 'iso3166_2', `is not an ISO 3166-2 subdivision of ${country}`)
+  }
+  const currency = textField(body, 'nightly_rate', 'currency')
+  const amount = textField(body, 'nightly_rate', 'amount')
+  let minor: number | null = null
+  if (currency !== undefined) {
+    if (!isCurrency(currency)) errors.add('nightly_rate.currency', 'iso4217', 'is not an ISO 4217 currency code')
+    else if (amount !== undefined) {
+      minor = parseAmount(amount, currency)
+      if (minor === null) errors.add('nightly_rate.amount', 'minor_units', `has more decimals than ${currency} allows`)
+      else if (minor <= 0) errors.add('nightly_rate.amount', 'minimum', 'must be greater than zero')
+    }
+  }
+  const timezone = textField(body, 'timezone')
+  if (timezone !== undefined && !isTimeZone(timezone)) errors.add('timezone', 'iana_time_zone', 'is not an IANA time zone')
+  return minor
+}
+
 function validatedValues(input: ReplaceListingInput, errors: FieldErrors): ListingValues {
   const { address, nightly_rate: rate } = input
-  if (!isCountryCode(address.country_code)) errors.add('address.country_code', 'iso3166_1', 'is not an ISO 3166-1 alpha-2 country code')
-  else if (address.province_code && !isSubdivisionCode(address.country_code, address.province_code)) {
-    errors.add('address.province_code', 'iso3166_2', `is not an ISO 3166-2 subdivision of ${address.country_code}`)
-  }
-  let minor: number | null = null
-  if (!isCurrency(rate.currency)) errors.add('nightly_rate.currency', 'iso4217', 'is not an ISO 4217 currency code')
-  else {
-    minor = parseAmount(rate.amount, rate.currency)
-    if (minor === null) errors.add('nightly_rate.amount', 'minor_units', `has more decimals than ${rate.currency} allows`)
-    else if (minor <= 0) errors.add('nightly_rate.amount', 'minimum', 'must be greater than zero')
-  }
-  if (!isTimeZone(input.timezone)) errors.add('timezone', 'iana_time_zone', 'is not an IANA time zone')
+  const minor = checkListingCodes(input, errors)
   return {
     name: input.name,
     description: input.description ?? '',
