@@ -1,4 +1,4 @@
-import type { FastifyInstance, FastifyRequest } from 'fastify'
+import type { FastifyInstance } from 'fastify'
 import { ApiError } from '../platform/errors.ts'
 import type { FieldErrors } from '../platform/errors.ts'
 import type { Bucket } from '../modules/limits/buckets.ts'

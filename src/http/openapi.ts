@@ -52,7 +52,11 @@ export interface OpenApiOptions {
 
 /** The OpenAPI path of a Fastify route: :id → {id}, :id(regex)::rotate → {id}:rotate. */
 export function openApiPath(url: string): string {
-  return url.replace(/:(\w+)\([^)]*\)/g, ':$1').replace(/::/g, '\u0000').replace(/:(\w+)/g, '{$1}').replace(/\u0000/g, ':')
+  return url
+    .replace(/:(\w+)\([^)]*\)/g, ':$1')
+    .split('::')
+    .map((part) => part.replace(/:(\w+)/g, '{$1}'))
+    .join(':')
 }
 
 export async function installOpenApi(app: FastifyInstance, options: OpenApiOptions): Promise<void> {
