@@ -145,6 +145,14 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   })
   const tokens = new TokenService({ db, clock, onTokenChanged: (id) => verifier.evictToken(id) })
 
+  // during shutdown, responses close their connection: a keep-alive client must not hold the exit
+  let closing = false
+  app.addHook('preClose', async () => {
+    closing = true
+  })
+  app.addHook('onSend', async (_request, reply) => {
+    if (closing) reply.header('connection', 'close')
+  })
   installRequestContext(app, metrics)
   installAuth(app, verifier)
   installRateLimit(app, rateLimitStore, clock)

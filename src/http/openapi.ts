@@ -111,10 +111,20 @@ export async function installOpenApi(app: FastifyInstance, options: OpenApiOptio
       return document
     },
   })
-  await app.register(swaggerUi, {
-    routePrefix: '/docs',
-    uiConfig: { deepLinking: true, tryItOutEnabled: true, persistAuthorization: true },
-    staticCSP: false,
+  // the interactive reference is for browsers: public, and in the media types its files have
+  await app.register(async (docs) => {
+    docs.addHook('onRoute', (route) => {
+      route.config = {
+        ...(route.config as object),
+        public: true,
+        produces: ['text/html', 'text/css', 'application/javascript', 'application/json', 'application/yaml', 'image/png', 'image/svg+xml'],
+      }
+    })
+    await docs.register(swaggerUi, {
+      routePrefix: '/docs',
+      uiConfig: { deepLinking: true, tryItOutEnabled: true, persistAuthorization: true },
+      staticCSP: false,
+    })
   })
 
   app.get(
