@@ -49,7 +49,6 @@ export const BOOKING_COLUMNS = `b.id, b.partner_id, b.team_id, b.mode, b.listing
 
 // Postgres error codes mapped to domain errors right here, where the SQL is.
 const EXCLUSION_VIOLATION = '23P01'
-const UNIQUE_VIOLATION = '23505'
 
 function pgCode(error: unknown): string | undefined {
   return (error as { code?: string }).code
@@ -81,18 +80,28 @@ export async function insertBooking(db: Queryable, b: NewBooking): Promise<Booki
     const { rows } = await db.query<BookingRow>(
       `INSERT INTO bookings AS b (id, partner_id, team_id, mode, listing_id, customer_id, status, check_in, check_out, guests, nights,
          nightly_rate_minor, total_minor, currency, hold_expires_at, external_system, external_booking_id, guest_details, created_at, updated_at)
-       VALUES ($1, $2, $3, $4, $5, $6, 'HELD', $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $18) RETURNING ${BOOKING_COLUMNS}`,
+       VALUES ($1, $2, $3, $4, $5, $6, 'HELD', $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $18)
+       ON CONFLICT (partner_id, mode, external_system, external_booking_id) WHERE external_system IS NOT NULL DO NOTHING
+       RETURNING ${BOOKING_COLUMNS}`,
       [b.id, b.partnerId, b.teamId, b.mode, b.listingId, b.customerId, b.checkIn, b.checkOut, b.guests, b.nights, b.nightlyRateMinor, b.totalMinor,
         b.currency, b.holdExpiresAt, b.externalSystem, b.externalBookingId, b.guestDetails ? JSON.stringify(b.guestDetails) : null, b.now],
     )
-    return rows[0]!
+    if (rows[0]) return rows[0]
   } catch (error) {
     if (pgCode(error) === EXCLUSION_VIOLATION) throw unavailable()
-    if (pgCode(error) === UNIQUE_VIOLATION && String((error as Error).message).includes('bookings_external_idx')) {
-      throw new ApiError('EXTERNAL_BOOKING_DUPLICATE', 'A booking with this external_system and external_booking_id already exists.', { external_system: b.externalSystem, external_booking_id: b.externalBookingId })
-    }
     throw error
   }
+  // a concurrent request took this external pair first (it has committed: name its booking)
+  const existing = await findByExternalId(db, { partnerId: b.partnerId, mode: b.mode as Scope['mode'] }, b.externalSystem!, b.externalBookingId!)
+  throw duplicateExternal(existing?.id ?? null, b.externalSystem!, b.externalBookingId!)
+}
+
+export function duplicateExternal(existingId: string | null, system: string, externalId: string): ApiError {
+  return new ApiError('EXTERNAL_BOOKING_DUPLICATE', `${existingId ? `Booking ${existingId}` : 'A booking'} already has this external_system and external_booking_id.`, {
+    existing_booking_id: existingId,
+    external_system: system,
+    external_booking_id: externalId,
+  })
 }
 
 export function unavailable(): ApiError {

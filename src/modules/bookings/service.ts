@@ -145,19 +145,15 @@ export class BookingService {
     errors.throwIfAny()
 
     return db.transaction(async (tx) => {
-      const listing = await findListing(tx, scope, input.listing_id)
+      // lock the listing: its bookings are made one at a time, so the exclusion constraint only ever
+      // meets committed rows (two inserts waiting on each other's uncommitted row would deadlock)
+      const listing = await findListing(tx, scope, input.listing_id, true)
       if (!listing) throw notFound('listing')
       const customer = await findCustomer(tx, scope, input.customer_id)
       if (!customer) throw notFound('customer')
       if (input.external_system && input.external_booking_id) {
         const existing = await repo.findByExternalId(tx, scope, input.external_system, input.external_booking_id)
-        if (existing) {
-          throw new ApiError('EXTERNAL_BOOKING_DUPLICATE', `Booking ${existing.id} already has this external_system and external_booking_id.`, {
-            existing_booking_id: existing.id,
-            external_system: input.external_system,
-            external_booking_id: input.external_booking_id,
-          })
-        }
+        if (existing) throw repo.duplicateExternal(existing.id, input.external_system, input.external_booking_id)
       }
       const { nights, totalMinor } = await priceStay(tx, listing, { checkIn: input.check_in, checkOut: input.check_out, guests: input.guests, expected: input.expected_total, exceptId: null }, now)
       const row = await repo.insertBooking(tx, {
@@ -208,8 +204,9 @@ export class BookingService {
 
   confirm(scope: Scope, id: string): Promise<Booking> {
     return this.#change(scope, id, async (tx, row, status, now) => {
-      if (status === 'EXPIRED' && row.status === 'HELD') {
-        throw new ApiError('BOOKING_HOLD_EXPIRED', `The booking hold expired at ${row.hold_expires_at.toISOString()}.`, { hold_expires_at: row.hold_expires_at.toISOString(), status: 'EXPIRED' })
+      // the same answer whether or not the sweeper has rewritten the lapsed row yet
+      if (status === 'EXPIRED') {
+        throw new ApiError('BOOKING_HOLD_EXPIRED', `The booking hold expired at ${row.hold_expires_at.toISOString()}.`, { hold_expires_at: row.hold_expires_at.toISOString(), status })
       }
       if (status !== 'HELD') throw invalidTransition(status, 'confirmed', ['HELD'])
       return { row: await repo.updateBooking(tx, id, { status: 'CONFIRMED', confirmed_at: now }, now), event: 'booking.confirmed' }
