@@ -4,7 +4,7 @@ import type { FastifyBaseLogger, FastifyInstance } from 'fastify'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import { pino } from 'pino'
 import type { Config } from './config.ts'
-import { installAuth } from './http/auth.ts'
+import { installAuth, installPermissions } from './http/auth.ts'
 import { installErrorHandling } from './http/errors.ts'
 import { createMetrics } from './http/metrics.ts'
 import type { Metrics } from './http/metrics.ts'
@@ -156,6 +156,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   installRequestContext(app, metrics)
   installAuth(app, verifier)
   installRateLimit(app, rateLimitStore, clock)
+  installPermissions(app)
   installIdempotency(app, db, clock, config.publicBaseUrl)
   installErrorHandling(app, routes, config.publicBaseUrl)
   await installOpenApi(app, { publicBaseUrl: config.publicBaseUrl })

@@ -40,7 +40,14 @@ export function installAuth(app: FastifyInstance, verifier: TokenVerifier): void
       throw new ApiError('UNAUTHENTICATED', 'Tokens are never accepted in the query string; send Authorization: Bearer <token>.')
     }
     request.auth = await verifier.authenticate(request.headers.authorization, request.ip)
-    const required = config.permission
+  })
+}
+
+/** The route's permission, checked after the rate limit so a 403 is charged and carries its headers. */
+export function installPermissions(app: FastifyInstance): void {
+  app.addHook('onRequest', async (request) => {
+    if (request.is404 || !request.auth) return
+    const required = request.routeOptions.config.permission
     if (required && !request.auth.permissions.has(required)) {
       throw new ApiError('PERMISSION_DENIED', `This operation needs the ${required} permission, which this token does not have.`, { required_permission: required })
     }

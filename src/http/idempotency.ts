@@ -121,7 +121,9 @@ export function installIdempotency(app: FastifyInstance, db: RequestScopedDb, cl
     const inFlight = request.idempotency
     if (!inFlight || inFlight.done) return payload
     inFlight.done = true
-    if (reply.statusCode >= 500 || (payload !== null && typeof payload !== 'string')) {
+    // a 400 is a refused request (the route's own field checks), not work done: nothing is kept,
+    // so the corrected request may reuse the key; a 5xx is kept neither
+    if (reply.statusCode === 400 || reply.statusCode >= 500 || (payload !== null && typeof payload !== 'string')) {
       await inFlight.tx.rollback()
       return payload
     }
