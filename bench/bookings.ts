@@ -6,7 +6,14 @@ import { systemClock } from '../src/platform/clock.ts'
 import { openDb } from '../src/platform/db.ts'
 import type { Db } from '../src/platform/db.ts'
 import { migrate } from '../src/platform/migrate.ts'
+import { BUCKETS } from '../src/modules/limits/buckets.ts'
+import { setPartnerLimit } from '../src/modules/limits/repository.ts'
 import { load, ratio, row, startProcess, warm } from './lib.ts'
+
+/** Load runs far beyond the per-minute limits; the limiter still runs (and is measured), it just never refuses. */
+export async function unlimited(db: Db, partnerId: string): Promise<void> {
+  for (const bucket of BUCKETS) await setPartnerLimit(db, partnerId, bucket, 1_000_000)
+}
 
 const W = [40, 9, 8, 8, 8]
 
@@ -26,6 +33,7 @@ async function seed(db: Db, listings: number, bookings: number): Promise<Dataset
   const partner = await insertPartner(db, 'Bench bookings partner', now)
   const team = await insertTeam(db, partner.id, 'Bench team', now)
   const user = await insertUser(db, { partnerId: partner.id, email: `bench-bookings-${Date.now()}@bench.example`, name: 'Bench', role: 'OWNER', teamIds: [team.id] }, now)
+  await unlimited(db, partner.id)
   const token = await new TokenService({ db, clock: systemClock, onTokenChanged: () => {} }).create(user.id, 'test', { name: 'bench' }, null)
   const p = partner.id.slice(4, 14)
   await db.query(
@@ -119,27 +127,45 @@ export async function bookingsBench(databaseUrl: string, duration: number, serve
     // creates: distinct listings, distinct nights, against pgbench's TPC-B on the same database
     let n = 0
     const base = Date.parse('2028-01-01T00:00:00Z')
-    const created = await load({
-      url: `${server.url}/v1/bookings`,
-      method: 'POST',
-      duration,
-      connections: 16,
-      headers: { ...headers, 'content-type': 'application/json' },
-      requests: [
-        {
-          method: 'POST',
-          setupRequest: (req) => {
-            const i = n++
-            const listing = data.listingIds[i % data.listingIds.length]!
-            const day = new Date(base + Math.floor(i / data.listingIds.length) * 2 * 86_400_000).toISOString().slice(0, 10)
-            const out = new Date(Date.parse(day) + 86_400_000).toISOString().slice(0, 10)
-            return { ...req, body: JSON.stringify({ listing_id: listing, customer_id: data.customerId, check_in: day, check_out: out, guests: 2 }) }
+    const createRun = (url: string, withKey: boolean, tag: number) =>
+      load({
+        url: `${url}/v1/bookings`,
+        method: 'POST',
+        duration,
+        connections: 16,
+        headers: { ...headers, 'content-type': 'application/json' },
+        requests: [
+          {
+            method: 'POST',
+            setupRequest: (req) => {
+              const i = n++
+              const listing = data.listingIds[i % data.listingIds.length]!
+              const day = new Date(base + Math.floor(i / data.listingIds.length) * 2 * 86_400_000).toISOString().slice(0, 10)
+              const out = new Date(Date.parse(day) + 86_400_000).toISOString().slice(0, 10)
+              const body = JSON.stringify({ listing_id: listing, customer_id: data.customerId, check_in: day, check_out: out, guests: 2 })
+              return { ...req, body, headers: { ...req.headers, ...(withKey ? { 'idempotency-key': `bench-${tag}-${i}` } : {}) } }
+            },
           },
-        },
-      ],
-    })
+        ],
+      })
+    const created = await createRun(server.url, false, 0)
     const tps = pgbenchTps(databaseUrl, duration)
     console.log(`POST /v1/bookings (distinct listings): ${created.rps} creates/s, p99 ${created.p99} ms, non-2xx ${created.non2xx}; pgbench TPC-B (8 clients): ${tps} TPS → ${ratio(created.rps, tps)} (target ≥ 0.40)`)
+    const keyed = await createRun(server.url, true, Date.now())
+    console.log(`POST /v1/bookings with an Idempotency-Key: ${keyed.rps} creates/s, p99 ${keyed.p99} ms, non-2xx ${keyed.non2xx} → ${ratio(keyed.rps, created.rps)} of without`)
+
+    // the limiter's cost: the same GET with the counts in Redis instead of memory
+    const redisUrl = process.env.BENCH_REDIS_URL ?? process.env.REDIS_URL ?? 'redis://127.0.0.1:6379'
+    const withRedis = await startProcess('node', serverArgs, { DATABASE_URL: databaseUrl, REDIS_URL: redisUrl, SEED_DEMO: 'false', HOLD_SWEEP_SECONDS: '0' })
+    try {
+      await warm(withRedis.url + one, headers)
+      const memory = await load({ url: server.url + one, headers, duration })
+      const redis = await load({ url: withRedis.url + one, headers, duration })
+      const slower = memory.rps === 0 ? 'n/a' : `${Math.round((1 - redis.rps / memory.rps) * 100)} %`
+      console.log(`GET /v1/bookings/{id}: limits in memory ${memory.rps} req/s p99 ${memory.p99} ms; in Redis ${redis.rps} req/s p99 ${redis.p99} ms → ${slower} slower (target ≤ 15 %)`)
+    } finally {
+      await withRedis.stop()
+    }
   } finally {
     await bare.stop()
     await server.stop()

@@ -12,7 +12,7 @@ import { TokenService } from '../src/modules/tokens/service.ts'
 import { systemClock } from '../src/platform/clock.ts'
 import { openDb } from '../src/platform/db.ts'
 import { migrate } from '../src/platform/migrate.ts'
-import { bookingsBench } from './bookings.ts'
+import { bookingsBench, unlimited } from './bookings.ts'
 import { load, metric, ratio, row, startProcess, warm } from './lib.ts'
 
 const DATABASE_URL = process.env.BENCH_DATABASE_URL ?? process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test'
@@ -28,6 +28,7 @@ async function benchTenant(databaseUrl: string | undefined, dataDir?: string): P
     const partner = await insertPartner(db, 'Bench partner', now)
     const team = await insertTeam(db, partner.id, 'Bench team', now)
     const user = await insertUser(db, { partnerId: partner.id, email: `bench-${Date.now()}@bench.example`, name: 'Bench', role: 'OWNER', teamIds: [team.id] }, now)
+    await unlimited(db, partner.id)
     const token = await new TokenService({ db, clock: systemClock, onTokenChanged: () => {} }).create(user.id, 'test', { name: 'bench' }, null)
     return token.secret
   } finally {
