@@ -88,7 +88,7 @@ export async function bookingsBench(databaseUrl: string, duration: number, serve
   const data = await seed(db, 1000, size)
   console.log(`seeded in ${Math.round((performance.now() - t0) / 1000)} s`)
   const headers = { authorization: `Bearer ${data.token}` }
-  const server = await startProcess('node', serverArgs, { DATABASE_URL: databaseUrl, SEED_DEMO: 'false', HOLD_SWEEP_SECONDS: '0' })
+  const server = await startProcess('node', serverArgs, { DATABASE_URL: databaseUrl, SEED_DEMO: 'false', HOLD_SWEEP_SECONDS: '0' }, '/healthz', 60_000, 'ignore')
   const bare = await startProcess('node', ['--import', 'tsx', 'bench/bare-server.ts'], { DATABASE_URL: databaseUrl }, '/bare')
   try {
     const one = `/v1/bookings/${data.sampleBookingId}`
@@ -156,7 +156,7 @@ export async function bookingsBench(databaseUrl: string, duration: number, serve
 
     // the limiter's cost: the same GET with the counts in Redis instead of memory
     const redisUrl = process.env.BENCH_REDIS_URL ?? process.env.REDIS_URL ?? 'redis://127.0.0.1:6379'
-    const withRedis = await startProcess('node', serverArgs, { DATABASE_URL: databaseUrl, REDIS_URL: redisUrl, SEED_DEMO: 'false', HOLD_SWEEP_SECONDS: '0' })
+    const withRedis = await startProcess('node', serverArgs, { DATABASE_URL: databaseUrl, REDIS_URL: redisUrl, SEED_DEMO: 'false', HOLD_SWEEP_SECONDS: '0' }, '/healthz', 60_000, 'ignore')
     try {
       await warm(withRedis.url + one, headers)
       const memory = await load({ url: server.url + one, headers, duration })

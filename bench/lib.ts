@@ -17,11 +17,11 @@ export interface Started {
 
 let nextPort = 41000 + Math.floor(Math.random() * 2000)
 
-export async function startProcess(command: string, args: string[], env: Record<string, string>, readyPath = '/healthz', timeoutMs = 60_000): Promise<Started> {
+export async function startProcess(command: string, args: string[], env: Record<string, string>, readyPath = '/healthz', timeoutMs = 60_000, logsTo: 'pipe' | 'ignore' = 'pipe'): Promise<Started> {
   const port = nextPort++
-  const child = spawn(command, args, { cwd: ROOT, env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', ...env }, stdio: ['ignore', 'pipe', 'pipe'], detached: true })
+  const child = spawn(command, args, { cwd: ROOT, env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', ...env }, stdio: ['ignore', logsTo, 'pipe'], detached: true })
   let out = ''
-  child.stdout!.on('data', (chunk: Buffer) => {
+  child.stdout?.on('data', (chunk: Buffer) => {
     if (out.length < 100_000) out += chunk.toString()
   })
   child.stderr!.on('data', (chunk: Buffer) => {

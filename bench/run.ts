@@ -43,10 +43,11 @@ function heading(text: string): void {
 const W = [34, 10, 10, 10, 10]
 
 async function meVersusBare(): Promise<void> {
-  heading(`GET /v1/me (valid token, cache hit) vs a bare Fastify route with the same JSON — PostgreSQL, ${DURATION}s, 32 connections`)
+  heading(`GET /v1/me (valid token, cache hit) vs a bare Fastify route with the same JSON — PostgreSQL, ${DURATION}s, 32 connections, server logging at info to /dev/null`)
   const token = await benchTenant(DATABASE_URL)
   const headers = { authorization: `Bearer ${token}` }
-  const server = await startProcess('node', SERVER, { ...QUIET, DATABASE_URL })
+  // the server logs at info as in production; its log lines go to /dev/null, not to a reader on these two cores
+  const server = await startProcess('node', SERVER, { ...QUIET, DATABASE_URL }, '/healthz', 60_000, 'ignore')
   const tmp = mkdtempSync(path.join(tmpdir(), 'tvb-bench-'))
   try {
     const body = await (await fetch(`${server.url}/v1/me`, { headers })).text()

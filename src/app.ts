@@ -4,14 +4,14 @@ import type { FastifyBaseLogger, FastifyInstance } from 'fastify'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import { pino } from 'pino'
 import type { Config } from './config.ts'
-import { installAuth, installPermissions } from './http/auth.ts'
+import { authenticator, checkPermission } from './http/auth.ts'
 import { installErrorHandling } from './http/errors.ts'
 import { createMetrics } from './http/metrics.ts'
 import type { Metrics } from './http/metrics.ts'
 import { installOpenApi } from './http/openapi.ts'
 import { installIdempotency } from './http/idempotency.ts'
-import { installRateLimit } from './http/rate-limit.ts'
-import { installRequestContext, maskSecrets, requestIdFor } from './http/request-context.ts'
+import { rateLimiter } from './http/rate-limit.ts'
+import { checkRequest, installRequestContext, maskSecrets, requestIdFor } from './http/request-context.ts'
 import { MemoryRateLimitStore, RedisRateLimitStore } from './modules/limits/store.ts'
 import type { RateLimitStore } from './modules/limits/store.ts'
 import { RouteTable } from './http/route-table.ts'
@@ -24,6 +24,7 @@ import { eventRoutes } from './modules/events/routes.ts'
 import { listingRoutes } from './modules/listings/routes.ts'
 import { ListingService } from './modules/listings/service.ts'
 import { identityRoutes } from './modules/me/routes.ts'
+import type { Services, ServicesFor } from './modules/services.ts'
 import { serviceRoutes } from './modules/service/routes.ts'
 import { tokenRoutes } from './modules/tokens/routes.ts'
 import { TokenService } from './modules/tokens/service.ts'
@@ -67,7 +68,10 @@ export function createLogger(level: string, destination?: NodeJS.WritableStream)
       req: (req: { method: string; url: string }) => ({ method: req.method, url: maskSecrets(req.url) }),
     },
   }
-  return (destination ? pino(options, destination) : pino(options)) as unknown as FastifyBaseLogger
+  // stdout is written asynchronously in 4 KiB batches (one syscall per batch, not per line);
+  // main flushes it on shutdown
+  const sink = destination ?? pino.destination({ dest: 1, sync: false, minLength: 4096 })
+  return pino(options, sink) as unknown as FastifyBaseLogger
 }
 
 /** Builds the whole HTTP app without listening: the server, the CLI and the tests all use it. */
@@ -143,36 +147,44 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     metrics,
     onBackgroundError: (error) => app.log.warn({ err: error }, 'background token bookkeeping failed'),
   })
-  const tokens = new TokenService({ db, clock, onTokenChanged: (id) => verifier.evictToken(id) })
+  const servicesOn = (on: Db): Services => ({
+    tokens: new TokenService({ db: on, clock, onTokenChanged: (id) => verifier.evictToken(id) }),
+    listings: new ListingService({ db: on, clock }),
+    customers: new CustomerService({ db: on, clock }),
+    bookings: new BookingService({ db: on, clock, holdMinutes: config.holdMinutes }),
+  })
+  const services = servicesOn(db)
+  const svc: ServicesFor = (request) => request.idempotency?.services ?? services
+  const { tokens, bookings } = services
 
-  // during shutdown, responses close their connection: a keep-alive client must not hold the exit
   let closing = false
   app.addHook('preClose', async () => {
     closing = true
   })
-  app.addHook('onSend', async (_request, reply) => {
-    if (closing) reply.header('connection', 'close')
+  // One onRequest hook, in this order: request id and Accept (406), token (401), rate limit (429,
+  // and the headers every later answer carries), permission (403). Then validation (400).
+  const authenticate = authenticator(app, verifier)
+  const chargeRateLimit = rateLimiter(rateLimitStore, clock)
+  app.addHook('onRequest', async (request, reply) => {
+    checkRequest(request, reply)
+    await authenticate(request)
+    await chargeRateLimit(request, reply)
+    checkPermission(request)
   })
-  installRequestContext(app, metrics)
-  installAuth(app, verifier)
-  installRateLimit(app, rateLimitStore, clock)
-  installPermissions(app)
-  installIdempotency(app, db, clock, config.publicBaseUrl)
+  installRequestContext(app, metrics, () => closing)
+  installIdempotency(app, db, clock, config.publicBaseUrl, servicesOn)
   installErrorHandling(app, routes, config.publicBaseUrl)
   await installOpenApi(app, { publicBaseUrl: config.publicBaseUrl })
 
   await app.register(serviceRoutes, { db, metrics })
   await app.register(identityRoutes, { db })
-  await app.register(tokenRoutes, { tokens, publicBaseUrl: config.publicBaseUrl })
+  await app.register(tokenRoutes, { svc, publicBaseUrl: config.publicBaseUrl })
 
   const cursors = new CursorCodec(deps.cursorKey ?? (await loadCursorKey(db)))
   const publicBaseUrl = config.publicBaseUrl
-  const listings = new ListingService({ db, clock })
-  const customers = new CustomerService({ db, clock })
-  const bookings = new BookingService({ db, clock, holdMinutes: config.holdMinutes })
-  await app.register(listingRoutes, { db, clock, cursors, listings, publicBaseUrl })
-  await app.register(customerRoutes, { db, cursors, customers, publicBaseUrl })
-  await app.register(bookingRoutes, { db, clock, cursors, bookings, publicBaseUrl })
+  await app.register(listingRoutes, { db, clock, cursors, svc, publicBaseUrl })
+  await app.register(customerRoutes, { db, cursors, svc, publicBaseUrl })
+  await app.register(bookingRoutes, { db, clock, cursors, svc, publicBaseUrl })
   await app.register(eventRoutes, { db, clock, cursors })
 
   await app.ready()

@@ -26,9 +26,11 @@ async function main(): Promise<void> {
       await sweeper.stop()
       await db.close()
       app.log.info('shut down cleanly')
+      await flushLogs(app.log)
       process.exit(0)
     } catch (error) {
       app.log.error({ err: error }, 'shutdown failed')
+      await flushLogs(app.log)
       process.exit(1)
     }
   }
@@ -40,6 +42,15 @@ async function main(): Promise<void> {
   process.stdout.write(`\ntravoBooks API listening on ${config.publicBaseUrl} — database: ${where}\n`)
   process.stdout.write(`API reference: ${config.publicBaseUrl}/docs   OpenAPI: ${config.publicBaseUrl}/openapi.json\n`)
   if (banner) process.stdout.write(banner)
+}
+
+/** Buffered log lines reach stdout before the process exits. */
+function flushLogs(log: unknown): Promise<void> {
+  return new Promise((resolve) => {
+    const flush = (log as { flush?: (cb: () => void) => void }).flush
+    if (!flush) return resolve()
+    flush.call(log, () => resolve())
+  })
 }
 
 main().catch((error: unknown) => {

@@ -311,7 +311,7 @@ describe('24 hours', () => {
     let purged = 0
     await db
       .transaction(async (tx) => {
-        purged = await purgeExpiredKeys(db, clock.now())
+        purged = await purgeExpiredKeys(tx, clock.now())
         seen = (await tx.query<{ key: string }>('SELECT key FROM idempotency_keys WHERE partner_id = $1 ORDER BY key', [t.partnerId])).rows
         throw new Rollback()
       })

@@ -1,4 +1,4 @@
-import type { FastifyInstance } from 'fastify'
+import type { FastifyInstance, FastifyRequest } from 'fastify'
 import { ApiError } from '../platform/errors.ts'
 import type { FieldErrors } from '../platform/errors.ts'
 import type { Bucket } from '../modules/limits/buckets.ts'
@@ -24,9 +24,9 @@ declare module 'fastify' {
 }
 
 /** Every non-public route authenticates in onRequest, before the body is even read. */
-export function installAuth(app: FastifyInstance, verifier: TokenVerifier): void {
+export function authenticator(app: FastifyInstance, verifier: TokenVerifier): (request: FastifyRequest) => Promise<void> {
   app.decorateRequest('auth', null)
-  app.addHook('onRequest', async (request) => {
+  return async (request) => {
     if (request.is404) {
       // an unknown route with a token still authenticates (and is charged to the read bucket),
       // so its 404 carries rate-limit headers; without a token (OPTIONS preflights) it is just a 404/405
@@ -40,18 +40,16 @@ export function installAuth(app: FastifyInstance, verifier: TokenVerifier): void
       throw new ApiError('UNAUTHENTICATED', 'Tokens are never accepted in the query string; send Authorization: Bearer <token>.')
     }
     request.auth = await verifier.authenticate(request.headers.authorization, request.ip)
-  })
+  }
 }
 
 /** The route's permission, checked after the rate limit so a 403 is charged and carries its headers. */
-export function installPermissions(app: FastifyInstance): void {
-  app.addHook('onRequest', async (request) => {
-    if (request.is404 || !request.auth) return
-    const required = request.routeOptions.config.permission
-    if (required && !request.auth.permissions.has(required)) {
-      throw new ApiError('PERMISSION_DENIED', `This operation needs the ${required} permission, which this token does not have.`, { required_permission: required })
-    }
-  })
+export function checkPermission(request: FastifyRequest): void {
+  if (request.is404 || !request.auth) return
+  const required = request.routeOptions.config.permission
+  if (required && !request.auth.permissions.has(required)) {
+    throw new ApiError('PERMISSION_DENIED', `This operation needs the ${required} permission, which this token does not have.`, { required_permission: required })
+  }
 }
 
 /** The caller of an authenticated route (the auth hook guarantees it is set). */

@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto'
-import type { FastifyInstance, FastifyReply, FastifyRequest, RouteOptions } from 'fastify'
+import type { FastifyInstance, FastifyRequest, RouteOptions } from 'fastify'
 import type { Clock } from '../platform/clock.ts'
-import type { OpenTransaction, RequestScopedDb } from '../platform/db.ts'
+import type { Db, OpenTransaction, Queryable, RequestScopedDb } from '../platform/db.ts'
+import type { Services } from '../modules/services.ts'
 import { ApiError, errorEnvelope } from '../platform/errors.ts'
 
 /**
@@ -23,6 +24,8 @@ const NOT_REPLAYED = new Set([
 
 interface InFlight {
   tx: OpenTransaction
+  /** Services whose database is this transaction. */
+  services: Services
   key: string
   fingerprint: string
   done: boolean
@@ -54,10 +57,10 @@ interface StoredRow {
   response_body: string
 }
 
-export function installIdempotency(app: FastifyInstance, db: RequestScopedDb, clock: Clock, publicBaseUrl: string): void {
+export function installIdempotency(app: FastifyInstance, db: RequestScopedDb, clock: Clock, publicBaseUrl: string, servicesOn: (db: Db) => Services): void {
   app.decorateRequest('idempotency', null)
 
-  // POST handlers run inside the request's transaction when it has one
+  // every POST documents (and validates) the header
   app.addHook('onRoute', (route: RouteOptions) => {
     const methods = Array.isArray(route.method) ? route.method : [route.method]
     if (!methods.includes('POST')) return
@@ -71,11 +74,6 @@ export function installIdempotency(app: FastifyInstance, db: RequestScopedDb, cl
         maxLength: 255,
         description: 'Makes the POST safe to retry for 24 h: the same key and request replay the first response (Idempotent-Replayed: true).',
       }
-    }
-    const handler = route.handler
-    route.handler = function (this: FastifyInstance, request: FastifyRequest, reply: FastifyReply) {
-      const inFlight = request.idempotency
-      return inFlight ? db.within(inFlight.tx, async () => handler.call(this, request, reply)) : handler.call(this, request, reply)
     }
   })
 
@@ -114,7 +112,7 @@ export function installIdempotency(app: FastifyInstance, db: RequestScopedDb, cl
       await tx.rollback()
       throw error
     }
-    request.idempotency = { tx, key, fingerprint, done: false }
+    request.idempotency = { tx, key, fingerprint, done: false, services: servicesOn(db.joined(tx)) }
   })
 
   app.addHook('onSend', async (request, reply, payload) => {
@@ -165,7 +163,7 @@ export function installIdempotency(app: FastifyInstance, db: RequestScopedDb, cl
 }
 
 /** Deletes keys past their 24 hours (the sweeper's task); lookups already ignore them. */
-export async function purgeExpiredKeys(db: RequestScopedDb, now: Date): Promise<number> {
+export async function purgeExpiredKeys(db: Queryable, now: Date): Promise<number> {
   const { rowCount } = await db.query('DELETE FROM idempotency_keys WHERE expires_at <= $1', [now])
   return rowCount
 }

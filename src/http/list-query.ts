@@ -162,6 +162,11 @@ export function sendPage<T extends object>(reply: FastifyReply, page: Page<T>, f
   return reply.type('application/json; charset=utf-8').send(JSON.stringify({ data: page.data.map((r) => pick(r, fields)), pagination: page.pagination }))
 }
 
+/** Sends JSON that is already serialized (the route's serializer would quote it as a string). */
+export function sendSerialized(reply: FastifyReply, json: string): FastifyReply {
+  return reply.type('application/json; charset=utf-8').send(json)
+}
+
 /** A strong ETag of a resource's representation. */
 export function etagOf(resource: object): string {
   return `"${createHash('sha1').update(JSON.stringify(resource)).digest('base64url')}"`

@@ -1,4 +1,4 @@
-import type { FastifyInstance, FastifyReply } from 'fastify'
+import type { FastifyReply, FastifyRequest } from 'fastify'
 import { ApiError } from '../platform/errors.ts'
 import type { Clock } from '../platform/clock.ts'
 import type { Charge, RateLimitStore } from '../modules/limits/store.ts'
@@ -30,8 +30,8 @@ export function rateLimitExceeded(bucket: string, charge: Charge, nowMs: number,
  * Charges every authenticated request to its route's bucket, per partner × mode × bucket, and sets
  * the headers before anything else can fail, so errors and 429s carry them too.
  */
-export function installRateLimit(app: FastifyInstance, store: RateLimitStore, clock: Clock): void {
-  app.addHook('onRequest', async (request, reply: FastifyReply) => {
+export function rateLimiter(store: RateLimitStore, clock: Clock): (request: FastifyRequest, reply: FastifyReply) => Promise<void> {
+  return async (request, reply) => {
     const auth = request.auth
     if (!auth) return
     // an unknown route under /v1 with a token draws on the read bucket
@@ -42,5 +42,5 @@ export function installRateLimit(app: FastifyInstance, store: RateLimitStore, cl
     const nowMs = clock.now().getTime()
     if (!charge.allowed) throw rateLimitExceeded(bucket, charge, nowMs)
     reply.headers(rateLimitHeaders(bucket, charge, nowMs))
-  })
+  }
 }

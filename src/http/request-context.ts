@@ -1,4 +1,4 @@
-import type { FastifyInstance } from 'fastify'
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import Negotiator from 'negotiator'
 import { ApiError } from '../platform/errors.ts'
 import { newId } from '../platform/ids.ts'
@@ -17,18 +17,23 @@ export function maskSecrets(text: string): string {
   return text.includes('tvb_') ? text.replace(TOKEN_IN_TEXT, 'tvb_$1_[redacted]') : text
 }
 
-export function installRequestContext(app: FastifyInstance, metrics: Metrics): void {
-  app.addHook('onRequest', async (request, reply) => {
-    reply.header('x-request-id', request.id)
-    if (request.is404) return
-    const produces = request.routeOptions.config.produces ?? ['application/json']
-    const accept = request.headers.accept
-    if (accept && accept !== '*/*' && !new Negotiator({ headers: { accept } }).mediaType(produces)) {
-      throw new ApiError('NOT_ACCEPTABLE', `This route answers with ${produces.join(' or ')}; the Accept header allows none of them.`, { available: produces })
-    }
-  })
+/** First step of every request: echo the request id, and refuse (406) what the route cannot answer in. */
+export function checkRequest(request: FastifyRequest, reply: FastifyReply): void {
+  reply.header('x-request-id', request.id)
+  if (request.is404) return
+  const produces = request.routeOptions.config.produces ?? JSON_ONLY
+  const accept = request.headers.accept
+  if (accept && accept !== '*/*' && !new Negotiator({ headers: { accept } }).mediaType(produces)) {
+    throw new ApiError('NOT_ACCEPTABLE', `This route answers with ${produces.join(' or ')}; the Accept header allows none of them.`, { available: produces })
+  }
+}
 
+const JSON_ONLY = ['application/json']
+
+export function installRequestContext(app: FastifyInstance, metrics: Metrics, isClosing: () => boolean): void {
   app.addHook('onSend', async (request, reply) => {
+    // during shutdown, responses close their connection: a keep-alive client must not hold the exit
+    if (isClosing()) reply.header('connection', 'close')
     reply.header('strict-transport-security', 'max-age=63072000; includeSubDomains')
     reply.header('x-content-type-options', 'nosniff')
     reply.header('referrer-policy', 'no-referrer')

@@ -14,7 +14,7 @@ import { listBookings } from './repository.ts'
 import type { BookingFilters } from './repository.ts'
 import { BOOKING_STATUSES, BookingSchema, CancelBody, CreateBookingBody, GuestDetailsBody, StayBody } from './schemas.ts'
 import { checkStay, toBooking } from './service.ts'
-import type { BookingService } from './service.ts'
+import type { ServicesFor } from '../services.ts'
 
 const tags = ['Bookings']
 
@@ -60,9 +60,9 @@ function filtersOf(q: FilterQuery): BookingFilters {
   return filters
 }
 
-export const bookingRoutes: FastifyPluginAsyncTypebox<{ db: Db; clock: Clock; cursors: CursorCodec; bookings: BookingService; publicBaseUrl: string }> = async (
+export const bookingRoutes: FastifyPluginAsyncTypebox<{ db: Db; clock: Clock; cursors: CursorCodec; svc: ServicesFor; publicBaseUrl: string }> = async (
   app,
-  { db, clock, cursors, bookings, publicBaseUrl },
+  { db, clock, cursors, svc, publicBaseUrl },
 ) => {
   async function page(scope: Scope, q: FilterQuery & { limit?: number; cursor?: string; sort?: string; fields?: string }, filters: BookingFilters) {
     const plan = planList(bookingSpec, q, scope, filters, cursors)
@@ -133,7 +133,7 @@ export const bookingRoutes: FastifyPluginAsyncTypebox<{ db: Db; clock: Clock; cu
       },
     },
     async (request, reply) => {
-      const booking = await bookings.create(scopeOf(callerOf(request)), request.body)
+      const booking = await svc(request).bookings.create(scopeOf(callerOf(request)), request.body)
       return reply.code(201).header('location', `${publicBaseUrl}/v1/bookings/${booking.id}`).send(booking)
     },
   )
@@ -144,7 +144,7 @@ export const bookingRoutes: FastifyPluginAsyncTypebox<{ db: Db; clock: Clock; cu
       config: { permission: 'booking.read', bucket: 'read' },
       schema: { operationId: 'getBooking', summary: 'Get a booking', tags, params: PathId, querystring: FieldsQuery, response: { 200: BookingSchema, 304: { description: 'Not modified.', type: 'null' } } },
     },
-    async (request, reply) => sendResource(request, reply, await bookings.get(scopeOf(callerOf(request)), request.params.id), bookingSpec, request.query.fields),
+    async (request, reply) => sendResource(request, reply, await svc(request).bookings.get(scopeOf(callerOf(request)), request.params.id), bookingSpec, request.query.fields),
   )
 
   const action = (name: string, summary: string, description: string, permission: 'booking.create.partner' | 'booking.issue', bucket: 'write' | 'ticket_issue', codes: string) => ({
@@ -155,13 +155,13 @@ export const bookingRoutes: FastifyPluginAsyncTypebox<{ db: Db; clock: Clock; cu
   app.post(
     '/v1/bookings/:id(^[^:/]+)::confirm',
     action('confirm', 'Confirm a held booking', 'HELD → CONFIRMED, before the hold lapses.', 'booking.create.partner', 'write', 'BOOKING_HOLD_EXPIRED, BOOKING_INVALID_TRANSITION'),
-    async (request) => bookings.confirm(scopeOf(callerOf(request)), request.params.id),
+    async (request) => svc(request).bookings.confirm(scopeOf(callerOf(request)), request.params.id),
   )
 
   app.post(
     '/v1/bookings/:id(^[^:/]+)::issue',
     action('issue', 'Issue the voucher', 'CONFIRMED → ISSUED; the booking gains its voucher_number.', 'booking.issue', 'ticket_issue', 'BOOKING_INVALID_TRANSITION'),
-    async (request) => bookings.issue(scopeOf(callerOf(request)), request.params.id),
+    async (request) => svc(request).bookings.issue(scopeOf(callerOf(request)), request.params.id),
   )
 
   app.post(
@@ -178,7 +178,7 @@ export const bookingRoutes: FastifyPluginAsyncTypebox<{ db: Db; clock: Clock; cu
         response: { 200: BookingSchema, 409: conflict('BOOKING_INVALID_TRANSITION') },
       },
     },
-    async (request) => bookings.cancel(scopeOf(callerOf(request)), request.params.id, request.body.reason),
+    async (request) => svc(request).bookings.cancel(scopeOf(callerOf(request)), request.params.id, request.body.reason),
   )
 
   app.put(
@@ -196,7 +196,7 @@ export const bookingRoutes: FastifyPluginAsyncTypebox<{ db: Db; clock: Clock; cu
       },
     },
     async (request, reply) => {
-      const booking = await bookings.replaceGuestDetails(scopeOf(callerOf(request)), request.params.id, request.body, (current) => checkIfMatch(request.headers['if-match'], current))
+      const booking = await svc(request).bookings.replaceGuestDetails(scopeOf(callerOf(request)), request.params.id, request.body, (current) => checkIfMatch(request.headers['if-match'], current))
       reply.header('etag', etagOf(booking))
       return booking
     },
@@ -222,7 +222,7 @@ export const bookingRoutes: FastifyPluginAsyncTypebox<{ db: Db; clock: Clock; cu
       },
     },
     async (request, reply) => {
-      const booking = await bookings.replaceStay(scopeOf(callerOf(request)), request.params.id, request.body, (current) => checkIfMatch(request.headers['if-match'], current))
+      const booking = await svc(request).bookings.replaceStay(scopeOf(callerOf(request)), request.params.id, request.body, (current) => checkIfMatch(request.headers['if-match'], current))
       reply.header('etag', etagOf(booking))
       return booking
     },

@@ -9,7 +9,7 @@ import type { Db } from '../../platform/db.ts'
 import { listCustomers } from './repository.ts'
 import { CreateCustomerBody, CustomerSchema, ReplaceCustomerBody } from './schemas.ts'
 import { checkCustomerCodes, toCustomer } from './service.ts'
-import type { CustomerService } from './service.ts'
+import type { ServicesFor } from '../services.ts'
 
 const tags = ['Customers']
 
@@ -23,7 +23,7 @@ export const customerSpec: ListSpec = {
 const FieldsQuery = Type.Object({ fields: Type.Optional(Type.String({ maxLength: 1000 })) }, { additionalProperties: false })
 const IfMatch = Type.Object({ 'if-match': Type.Optional(Type.String({ description: 'The ETag from GET; 412 when the resource changed since.' })) })
 
-export const customerRoutes: FastifyPluginAsyncTypebox<{ db: Db; cursors: CursorCodec; customers: CustomerService; publicBaseUrl: string }> = async (app, { db, cursors, customers, publicBaseUrl }) => {
+export const customerRoutes: FastifyPluginAsyncTypebox<{ db: Db; cursors: CursorCodec; svc: ServicesFor; publicBaseUrl: string }> = async (app, { db, cursors, svc, publicBaseUrl }) => {
   app.get(
     '/v1/customers',
     {
@@ -59,7 +59,7 @@ export const customerRoutes: FastifyPluginAsyncTypebox<{ db: Db; cursors: Cursor
       schema: { operationId: 'createCustomer', summary: 'Create a customer', tags, body: CreateCustomerBody, response: { 201: CustomerSchema } },
     },
     async (request, reply) => {
-      const customer = await customers.create(scopeOf(callerOf(request)), request.body)
+      const customer = await svc(request).customers.create(scopeOf(callerOf(request)), request.body)
       return reply.code(201).header('location', `${publicBaseUrl}/v1/customers/${customer.id}`).send(customer)
     },
   )
@@ -70,7 +70,7 @@ export const customerRoutes: FastifyPluginAsyncTypebox<{ db: Db; cursors: Cursor
       config: { permission: 'customer.read', bucket: 'read' },
       schema: { operationId: 'getCustomer', summary: 'Get a customer', tags, params: PathId, querystring: FieldsQuery, response: { 200: CustomerSchema, 304: { description: 'Not modified.', type: 'null' } } },
     },
-    async (request, reply) => sendResource(request, reply, await customers.get(scopeOf(callerOf(request)), request.params.id), customerSpec, request.query.fields),
+    async (request, reply) => sendResource(request, reply, await svc(request).customers.get(scopeOf(callerOf(request)), request.params.id), customerSpec, request.query.fields),
   )
 
   app.put(
@@ -89,7 +89,7 @@ export const customerRoutes: FastifyPluginAsyncTypebox<{ db: Db; cursors: Cursor
       },
     },
     async (request, reply) => {
-      const customer = await customers.replace(scopeOf(callerOf(request)), request.params.id, request.body, (current) => checkIfMatch(request.headers['if-match'], current))
+      const customer = await svc(request).customers.replace(scopeOf(callerOf(request)), request.params.id, request.body, (current) => checkIfMatch(request.headers['if-match'], current))
       reply.header('etag', etagOf(customer))
       return customer
     },
@@ -109,7 +109,7 @@ export const customerRoutes: FastifyPluginAsyncTypebox<{ db: Db; cursors: Cursor
       },
     },
     async (request, reply) => {
-      await customers.delete(scopeOf(callerOf(request)), request.params.id)
+      await svc(request).customers.delete(scopeOf(callerOf(request)), request.params.id)
       return reply.code(204).send(null)
     },
   )

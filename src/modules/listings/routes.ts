@@ -14,7 +14,7 @@ import { formatMinor } from '../../platform/money.ts'
 import { listListings, searchAvailable } from './repository.ts'
 import { CalendarSchema, CreateListingBody, LISTING_STATES, ListingSchema, ReplaceListingBody } from './schemas.ts'
 import { checkListingCodes, toListing } from './service.ts'
-import type { ListingService } from './service.ts'
+import type { ServicesFor } from '../services.ts'
 
 const tags = ['Listings']
 const MAX_STAY_NIGHTS = 90
@@ -46,9 +46,9 @@ export function checkRange(errors: FieldErrors, fromName: string, from: unknown,
   }
 }
 
-export const listingRoutes: FastifyPluginAsyncTypebox<{ db: Db; clock: Clock; cursors: CursorCodec; listings: ListingService; publicBaseUrl: string }> = async (
+export const listingRoutes: FastifyPluginAsyncTypebox<{ db: Db; clock: Clock; cursors: CursorCodec; svc: ServicesFor; publicBaseUrl: string }> = async (
   app,
-  { db, clock, cursors, listings, publicBaseUrl },
+  { db, clock, cursors, svc, publicBaseUrl },
 ) => {
   app.get(
     '/v1/listings',
@@ -90,7 +90,7 @@ export const listingRoutes: FastifyPluginAsyncTypebox<{ db: Db; clock: Clock; cu
       schema: { operationId: 'createListing', summary: 'Create a listing', tags, body: CreateListingBody, response: { 201: ListingSchema } },
     },
     async (request, reply) => {
-      const listing = await listings.create(scopeOf(callerOf(request)), request.body)
+      const listing = await svc(request).listings.create(scopeOf(callerOf(request)), request.body)
       return reply.code(201).header('location', `${publicBaseUrl}/v1/listings/${listing.id}`).send(listing)
     },
   )
@@ -101,7 +101,7 @@ export const listingRoutes: FastifyPluginAsyncTypebox<{ db: Db; clock: Clock; cu
       config: { permission: 'listing.read', bucket: 'read' },
       schema: { operationId: 'getListing', summary: 'Get a listing', tags, params: PathId, querystring: FieldsQuery, response: { 200: ListingSchema, 304: { description: 'Not modified.', type: 'null' } } },
     },
-    async (request, reply) => sendResource(request, reply, await listings.get(scopeOf(callerOf(request)), request.params.id), listingSpec, request.query.fields),
+    async (request, reply) => sendResource(request, reply, await svc(request).listings.get(scopeOf(callerOf(request)), request.params.id), listingSpec, request.query.fields),
   )
 
   app.put(
@@ -120,7 +120,7 @@ export const listingRoutes: FastifyPluginAsyncTypebox<{ db: Db; clock: Clock; cu
       },
     },
     async (request, reply) => {
-      const listing = await listings.replace(scopeOf(callerOf(request)), request.params.id, request.body, (current) => checkIfMatch(request.headers['if-match'], current))
+      const listing = await svc(request).listings.replace(scopeOf(callerOf(request)), request.params.id, request.body, (current) => checkIfMatch(request.headers['if-match'], current))
       reply.header('etag', etagOf(listing))
       return listing
     },
@@ -140,7 +140,7 @@ export const listingRoutes: FastifyPluginAsyncTypebox<{ db: Db; clock: Clock; cu
       },
     },
     async (request, reply) => {
-      await listings.archive(scopeOf(callerOf(request)), request.params.id)
+      await svc(request).listings.archive(scopeOf(callerOf(request)), request.params.id)
       return reply.code(204).send(null)
     },
   )
@@ -163,7 +163,7 @@ export const listingRoutes: FastifyPluginAsyncTypebox<{ db: Db; clock: Clock; cu
       const errors = new FieldErrors()
       checkRange(errors, 'from', request.query.from, 'to', request.query.to, MAX_CALENDAR_NIGHTS)
       errors.throwIfAny()
-      return listings.calendar(scopeOf(callerOf(request)), request.params.id, request.query.from, request.query.to)
+      return svc(request).listings.calendar(scopeOf(callerOf(request)), request.params.id, request.query.from, request.query.to)
     },
   )
 

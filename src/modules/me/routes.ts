@@ -1,12 +1,14 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import Type from 'typebox'
 import { callerOf } from '../../http/auth.ts'
+import { sendSerialized } from '../../http/list-query.ts'
 import { PathId, Timestamp, idSchema, listOf } from '../../http/schemas.ts'
 import { notFound } from '../../platform/errors.ts'
 import type { Db } from '../../platform/db.ts'
 import { BUCKETS } from '../limits/buckets.ts'
 import { findTeam, listTeams } from '../partners/repository.ts'
 import type { TeamRow } from '../partners/repository.ts'
+import type { AuthContext } from '../tokens/verifier.ts'
 
 const TeamSchema = Type.Object({ id: idSchema('team'), name: Type.String(), created_at: Timestamp }, { additionalProperties: false })
 
@@ -23,6 +25,22 @@ const MeSchema = Type.Object(
   },
   { additionalProperties: false },
 )
+
+function meBody(me: AuthContext): Type.Static<typeof MeSchema> {
+  return {
+    token: { id: me.tokenId, name: me.tokenName, prefix: me.tokenPrefix, expires_at: me.expiresAt.toISOString(), scopes: me.scopes },
+    partner: { id: me.partnerId, name: me.partnerName },
+    user: { id: me.userId, name: me.userName, email: me.userEmail },
+    role: me.role,
+    mode: me.mode,
+    permissions: [...me.permissions],
+    teams: me.teams,
+    rate_limits: BUCKETS.map((bucket) => ({ bucket, limit: me.rateLimits[bucket], window_seconds: 60 })),
+  }
+}
+
+/** Serialized GET /v1/me bodies, per cached token context (gone with the context). */
+const meBodies = new WeakMap<AuthContext, string>()
 
 function teamResource(row: TeamRow) {
   return { id: row.id, name: row.name, created_at: row.created_at.toISOString() }
@@ -42,18 +60,15 @@ export const identityRoutes: FastifyPluginAsyncTypebox<{ db: Db }> = async (app,
         response: { 200: MeSchema },
       },
     },
-    async (request) => {
+    async (request, reply) => {
       const me = callerOf(request)
-      return {
-        token: { id: me.tokenId, name: me.tokenName, prefix: me.tokenPrefix, expires_at: me.expiresAt.toISOString(), scopes: me.scopes },
-        partner: { id: me.partnerId, name: me.partnerName },
-        user: { id: me.userId, name: me.userName, email: me.userEmail },
-        role: me.role,
-        mode: me.mode,
-        permissions: [...me.permissions],
-        teams: me.teams,
-        rate_limits: BUCKETS.map((bucket) => ({ bucket, limit: me.rateLimits[bucket], window_seconds: 60 })),
+      // the answer depends only on the (cached) token context: serialize it once per context
+      let body = meBodies.get(me)
+      if (body === undefined) {
+        body = JSON.stringify(meBody(me))
+        meBodies.set(me, body)
       }
+      return sendSerialized(reply, body)
     },
   )
 

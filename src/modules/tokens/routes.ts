@@ -3,16 +3,16 @@ import { callerOf } from '../../http/auth.ts'
 import { PathId, listOf } from '../../http/schemas.ts'
 import { CreateTokenBody, RotateTokenBody, TokenSchema, TokenWithSecretSchema } from './schemas.ts'
 import { DEFAULT_ROTATION_GRACE_SECONDS } from './service.ts'
-import type { TokenService } from './service.ts'
+import type { ServicesFor } from '../services.ts'
 
 export interface TokenRoutesOptions {
-  tokens: TokenService
+  svc: ServicesFor
   publicBaseUrl: string
 }
 
 const tags = ['Tokens']
 
-export const tokenRoutes: FastifyPluginAsyncTypebox<TokenRoutesOptions> = async (app, { tokens, publicBaseUrl }) => {
+export const tokenRoutes: FastifyPluginAsyncTypebox<TokenRoutesOptions> = async (app, { svc, publicBaseUrl }) => {
   app.post(
     '/v1/tokens',
     {
@@ -29,7 +29,7 @@ export const tokenRoutes: FastifyPluginAsyncTypebox<TokenRoutesOptions> = async 
       },
     },
     async (request, reply) => {
-      const token = await tokens.createForCaller(callerOf(request), request.body)
+      const token = await svc(request).tokens.createForCaller(callerOf(request), request.body)
       return reply.code(201).header('location', `${publicBaseUrl}/v1/tokens/${token.id}`).send(token)
     },
   )
@@ -46,7 +46,7 @@ export const tokenRoutes: FastifyPluginAsyncTypebox<TokenRoutesOptions> = async 
         response: { 200: listOf(TokenSchema) },
       },
     },
-    async (request) => ({ data: await tokens.list(callerOf(request)), pagination: { next_cursor: null, has_more: false } }),
+    async (request) => ({ data: await svc(request).tokens.list(callerOf(request)), pagination: { next_cursor: null, has_more: false } }),
   )
 
   app.get(
@@ -55,7 +55,7 @@ export const tokenRoutes: FastifyPluginAsyncTypebox<TokenRoutesOptions> = async 
       config: { permission: 'token.read', bucket: 'read' },
       schema: { operationId: 'getToken', summary: 'Get a token', tags, params: PathId, response: { 200: TokenSchema } },
     },
-    async (request) => tokens.get(callerOf(request), request.params.id),
+    async (request) => svc(request).tokens.get(callerOf(request), request.params.id),
   )
 
   app.delete(
@@ -72,7 +72,7 @@ export const tokenRoutes: FastifyPluginAsyncTypebox<TokenRoutesOptions> = async 
       },
     },
     async (request, reply) => {
-      await tokens.revoke(callerOf(request), request.params.id)
+      await svc(request).tokens.revoke(callerOf(request), request.params.id)
       return reply.code(204).send(null)
     },
   )
@@ -95,7 +95,7 @@ export const tokenRoutes: FastifyPluginAsyncTypebox<TokenRoutesOptions> = async 
         response: { 200: TokenWithSecretSchema },
       },
     },
-    async (request) => tokens.rotate(callerOf(request), request.params.id, request.body?.grace_period_seconds ?? DEFAULT_ROTATION_GRACE_SECONDS),
+    async (request) => svc(request).tokens.rotate(callerOf(request), request.params.id, request.body?.grace_period_seconds ?? DEFAULT_ROTATION_GRACE_SECONDS),
   )
 }
 

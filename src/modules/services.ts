@@ -1,0 +1,19 @@
+import type { FastifyRequest } from 'fastify'
+import type { BookingService } from './bookings/service.ts'
+import type { CustomerService } from './customers/service.ts'
+import type { ListingService } from './listings/service.ts'
+import type { TokenService } from './tokens/service.ts'
+
+/** The domain services a handler calls. */
+export interface Services {
+  tokens: TokenService
+  listings: ListingService
+  customers: CustomerService
+  bookings: BookingService
+}
+
+/**
+ * The services for one request: the shared ones, or — for a POST with an Idempotency-Key — ones
+ * whose database is that request's transaction, so the key commits with the writes.
+ */
+export type ServicesFor = (request: FastifyRequest) => Services
