@@ -1,16 +1,22 @@
-import { buildApp } from './app.ts'
 import { ConfigError, loadConfig } from './config.ts'
-import { Sweeper } from './modules/bookings/sweeper.ts'
-import { systemClock } from './platform/clock.ts'
-import { firstRun } from './modules/demo/first-run.ts'
 import { openDb } from './platform/db.ts'
 import { migrate } from './platform/migrate.ts'
 
 /** The HTTP server entrypoint: npm start. */
 async function main(): Promise<void> {
   const config = loadConfig()
-  const db = await openDb({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolSize: config.databasePoolSize })
-  await migrate(db)
+  // start-up time: open (and migrate) the database while the app's modules load
+  const opening = openDb({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolSize: config.databasePoolSize }).then(async (db) => {
+    await migrate(db)
+    return db
+  })
+  const [{ buildApp }, { Sweeper }, { firstRun }, { systemClock }] = await Promise.all([
+    import('./app.ts'),
+    import('./modules/bookings/sweeper.ts'),
+    import('./modules/demo/first-run.ts'),
+    import('./platform/clock.ts'),
+  ])
+  const db = await opening
   const { app, bookings } = await buildApp({ config, db })
   const banner = config.seedDemo ? await firstRun(db, config) : null
   const sweeper = new Sweeper({ bookings, db, clock: systemClock, log: app.log }, config.holdSweepSeconds * 1000)

@@ -1,7 +1,8 @@
 import { PGlite } from '@electric-sql/pglite'
 import { btree_gist } from '@electric-sql/pglite/contrib/btree_gist'
 import { pgcrypto } from '@electric-sql/pglite/contrib/pgcrypto'
-import pg from 'pg'
+import { createRequire } from 'node:module'
+import type pg from 'pg'
 
 /**
  * One Postgres dialect behind a small interface: the embedded PGlite (one connection, one process)
@@ -203,13 +204,15 @@ class RequestDb implements RequestScopedDb {
   }
 }
 
-const pgTypes = {
-  getTypeParser(oid: number, format?: 'text' | 'binary') {
-    if (oid === OID_INT8) return (value: string) => Number(value)
-    if (oid === OID_DATE) return (value: string) => value
-    return pg.types.getTypeParser(oid, format)
-  },
-} as pg.CustomTypesConfig
+function pgTypes(driver: typeof pg): pg.CustomTypesConfig {
+  return {
+    getTypeParser(oid: number, format?: 'text' | 'binary') {
+      if (oid === OID_INT8) return (value: string) => Number(value)
+      if (oid === OID_DATE) return (value: string) => value
+      return driver.types.getTypeParser(oid, format)
+    },
+  } as pg.CustomTypesConfig
+}
 
 export interface OpenDbOptions {
   databaseUrl?: string | undefined
@@ -229,10 +232,12 @@ export function requestScoped(db: Db): RequestScopedDb {
 
 async function openBaseDb(options: OpenDbOptions): Promise<Db> {
   if (options.databaseUrl) {
-    const pool = new pg.Pool({
+    // pg is loaded only when PostgreSQL is configured (start-up time of the embedded default)
+    const driver = createRequire(import.meta.url)('pg') as typeof pg
+    const pool = new driver.Pool({
       connectionString: options.databaseUrl,
       max: options.poolSize ?? 10,
-      types: pgTypes,
+      types: pgTypes(driver),
       connectionTimeoutMillis: 5000,
       // a statement that hangs must not hold a request (or a pool slot) forever, and a transaction
       // left open by a stuck process (an idempotency key's lock) is ended by the server

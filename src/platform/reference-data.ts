@@ -1,5 +1,16 @@
-import iso3166 from 'iso-3166-2'
-import { isValidPhoneNumber } from 'libphonenumber-js'
+import { createRequire } from 'node:module'
+import type * as Iso3166 from 'iso-3166-2'
+import type * as PhoneNumbers from 'libphonenumber-js'
+
+// The code tables load on first use, not at start-up (they are a tenth of a second of it).
+const load = createRequire(import.meta.url)
+let iso: typeof Iso3166 | undefined
+let phones: typeof PhoneNumbers | undefined
+const iso3166 = {
+  country: (code: string) => (iso ??= load('iso-3166-2') as typeof Iso3166).country(code),
+  subdivision: (country: string, code: string) => (iso ??= load('iso-3166-2') as typeof Iso3166).subdivision(country, code),
+}
+const isValidPhoneNumber = (phone: string) => (phones ??= load('libphonenumber-js') as typeof PhoneNumbers).isValidPhoneNumber(phone)
 
 /** Validators for the standard codes the API accepts (API.md §3). */
 export function isCountryCode(code: string): boolean {

@@ -1,4 +1,6 @@
-import { Redis } from 'ioredis'
+import { createRequire } from 'node:module'
+import type { Redis } from 'ioredis'
+import type * as IORedis from 'ioredis'
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible'
 import type { RateLimiterAbstract } from 'rate-limiter-flexible'
 
@@ -85,13 +87,15 @@ export class RedisRateLimitStore implements RateLimitStore {
 
   constructor(url: string, health: StoreHealth, keyPrefix = 'tvb_rl') {
     this.#health = health
-    this.#redis = new Redis(url, {
+    // ioredis is loaded only when Redis is configured (start-up time of the embedded default)
+    const { Redis: RedisClient } = createRequire(import.meta.url)('ioredis') as typeof IORedis
+    this.#redis = new RedisClient(url, {
       // fail fast while disconnected instead of queueing: the fallback answers meanwhile
       enableOfflineQueue: false,
       maxRetriesPerRequest: 0,
       commandTimeout: 500,
       connectTimeout: 1000,
-      retryStrategy: (times) => Math.min(200 * times, 2000),
+      retryStrategy: (times: number) => Math.min(200 * times, 2000),
     })
     this.#redis.on('error', () => {})
     this.#family = new LimiterFamily((points) => new RateLimiterRedis({ storeClient: this.#redis, points, duration: WINDOW_SECONDS, keyPrefix, rejectIfRedisNotReady: true }))
