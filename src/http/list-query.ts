@@ -3,6 +3,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify'
 import Type from 'typebox'
 import type { Mode } from '../config.ts'
 import { ApiError } from '../platform/errors.ts'
+import type { FieldErrors } from '../platform/errors.ts'
 import type { AuthContext } from '../modules/tokens/verifier.ts'
 import type { CursorCodec, CursorPosition } from './cursor.ts'
 import { bindingOf } from './cursor.ts'
@@ -46,6 +47,17 @@ export function scopeOf(caller: AuthContext, teamIdsParam?: string[]): Scope {
   if (outside.length > 0) throw new ApiError('INVALID_TEAM_IDS', 'team_ids names teams this token does not cover.', { invalid_team_ids: outside })
   if (requested.length === 0) throw new ApiError('INVALID_TEAM_IDS', 'team_ids is empty.', { team_ids: teamIdsParam })
   return { ...base, teamIds: [...new Set(requested)] }
+}
+
+/** The team a new resource goes to: the given one (within the token), or the token's only team. */
+export function teamForCreate(scope: Scope, teamId: string | undefined, errors: FieldErrors): string {
+  if (teamId === undefined) {
+    if (scope.teamIds.length === 1) return scope.teamIds[0]!
+    errors.add('team_id', 'required', 'is required when the token covers several teams')
+    return ''
+  }
+  if (!scope.teamIds.includes(teamId)) throw new ApiError('INVALID_TEAM_IDS', 'team_id is not a team this token covers.', { invalid_team_ids: [teamId] })
+  return teamId
 }
 
 /** A resource's list contract: its sort keys (column + SQL type) and its top-level fields. */

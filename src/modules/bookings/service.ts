@@ -9,8 +9,7 @@ import type { Money } from '../../platform/money.ts'
 import { isE164Phone } from '../../platform/reference-data.ts'
 import { recordEvent } from '../events/repository.ts'
 import type { EventType } from '../events/routes.ts'
-import { findCustomer } from '../customers/repository.ts'
-import { findListing } from '../listings/repository.ts'
+import { findListing, lockListingWithCustomer } from '../listings/repository.ts'
 import type { ListingRow } from '../listings/repository.ts'
 import * as repo from './repository.ts'
 import type { BookingRow, GuestDetails } from './repository.ts'
@@ -147,10 +146,9 @@ export class BookingService {
     return db.transaction(async (tx) => {
       // lock the listing: its bookings are made one at a time, so the exclusion constraint only ever
       // meets committed rows (two inserts waiting on each other's uncommitted row would deadlock)
-      const listing = await findListing(tx, scope, input.listing_id, true)
+      const { listing, customerFound } = await lockListingWithCustomer(tx, scope, input.listing_id, input.customer_id)
       if (!listing) throw notFound('listing')
-      const customer = await findCustomer(tx, scope, input.customer_id)
-      if (!customer) throw notFound('customer')
+      if (!customerFound) throw notFound('customer')
       if (input.external_system && input.external_booking_id) {
         const existing = await repo.findByExternalId(tx, scope, input.external_system, input.external_booking_id)
         if (existing) throw repo.duplicateExternal(existing.id, input.external_system, input.external_booking_id)
@@ -162,7 +160,7 @@ export class BookingService {
         teamId: listing.team_id,
         mode: scope.mode,
         listingId: listing.id,
-        customerId: customer.id,
+        customerId: input.customer_id,
         checkIn: input.check_in,
         checkOut: input.check_out,
         guests: input.guests,

@@ -5,7 +5,7 @@ import { ApiError, FieldErrors, notFound, textField } from '../../platform/error
 import { newId } from '../../platform/ids.ts'
 import { canonicalLanguage, isCountryCode, isE164Phone } from '../../platform/reference-data.ts'
 import { recordEvent } from '../events/repository.ts'
-import { teamForCreate } from '../listings/service.ts'
+import { teamForCreate } from '../../http/list-query.ts'
 import * as repo from './repository.ts'
 import type { CustomerRow, CustomerValues } from './repository.ts'
 import type { CreateCustomerInput, ReplaceCustomerInput } from './schemas.ts'

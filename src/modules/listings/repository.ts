@@ -61,6 +61,24 @@ export async function findListing(db: Queryable, scope: Scope, id: string, forUp
   return rows[0]
 }
 
+/**
+ * For a new booking, in one round trip: the listing, locked for the rest of the transaction, and
+ * whether the customer exists in the same scope.
+ */
+export async function lockListingWithCustomer(db: Queryable, scope: Scope, listingId: string, customerId: string): Promise<{ listing: ListingRow | undefined; customerFound: boolean }> {
+  const params: unknown[] = [listingId, customerId]
+  const listingScope = scopeSql('l', scope, params)
+  const customerScope = scopeSql('c', scope, params)
+  const { rows } = await db.query<ListingRow & { customer_found: boolean }>(
+    `SELECT l.*, EXISTS (SELECT 1 FROM customers c WHERE c.id = $2 AND c.deleted_at IS NULL AND ${customerScope}) AS customer_found
+     FROM (SELECT 1) AS one
+     LEFT JOIN LATERAL (SELECT ${COLUMNS} FROM listings l WHERE l.id = $1 AND ${listingScope} FOR UPDATE) l ON true`,
+    params,
+  )
+  const row = rows[0]!
+  return { listing: row.id ? row : undefined, customerFound: row.customer_found }
+}
+
 export async function updateListing(db: Queryable, id: string, values: ListingValues, now: Date): Promise<ListingRow> {
   const { rows } = await db.query<ListingRow>(
     `UPDATE listings l SET name = $2, description = $3, state = $4, country_code = $5, province_code = $6, city = $7, line1 = $8,

@@ -1,3 +1,4 @@
+import { teamForCreate } from '../../http/list-query.ts'
 import type { Scope } from '../../http/list-query.ts'
 import type { Clock } from '../../platform/clock.ts'
 import { addDays } from '../../platform/dates.ts'
@@ -77,17 +78,6 @@ function validatedValues(input: ReplaceListingInput, errors: FieldErrors): Listi
     currency: rate.currency,
     timezone: input.timezone,
   }
-}
-
-/** The team a new resource goes to: the given one (within the token), or the token's only team. */
-export function teamForCreate(scope: Scope, teamId: string | undefined, errors: FieldErrors): string {
-  if (teamId === undefined) {
-    if (scope.teamIds.length === 1) return scope.teamIds[0]!
-    errors.add('team_id', 'required', 'is required when the token covers several teams')
-    return ''
-  }
-  if (!scope.teamIds.includes(teamId)) throw new ApiError('INVALID_TEAM_IDS', 'team_id is not a team this token covers.', { invalid_team_ids: [teamId] })
-  return teamId
 }
 
 export class ListingService {
