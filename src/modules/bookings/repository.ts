@@ -54,46 +54,40 @@ function pgCode(error: unknown): string | undefined {
   return (error as { code?: string }).code
 }
 
-export interface NewBooking {
-  id: string
-  partnerId: string
-  teamId: string
-  mode: string
-  listingId: string
-  customerId: string
-  checkIn: string
-  checkOut: string
-  guests: number
-  nights: number
-  nightlyRateMinor: number
-  totalMinor: number
-  currency: string
-  holdExpiresAt: Date
-  externalSystem: string | null
-  externalBookingId: string | null
-  guestDetails: GuestDetails | null
-  now: Date
-}
-
-export async function insertBooking(db: Queryable, b: NewBooking): Promise<BookingRow> {
+/**
+ * Inserts a new booking and its event in one statement (a CTE): the event row is written only if
+ * the booking row is. Maps the no-overlap constraint to LISTING_UNAVAILABLE and a taken external
+ * pair to EXTERNAL_BOOKING_DUPLICATE naming the booking that has it.
+ */
+export async function insertBookingWithEvent(db: Queryable, b: BookingRow, event: { id: string; type: string; data: object }): Promise<void> {
+  let inserted: number
   try {
-    const { rows } = await db.query<BookingRow>(
-      `INSERT INTO bookings AS b (id, partner_id, team_id, mode, listing_id, customer_id, status, check_in, check_out, guests, nights,
-         nightly_rate_minor, total_minor, currency, hold_expires_at, external_system, external_booking_id, guest_details, created_at, updated_at)
-       VALUES ($1, $2, $3, $4, $5, $6, 'HELD', $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $18)
-       ON CONFLICT (partner_id, mode, external_system, external_booking_id) WHERE external_system IS NOT NULL DO NOTHING
-       RETURNING ${BOOKING_COLUMNS}`,
-      [b.id, b.partnerId, b.teamId, b.mode, b.listingId, b.customerId, b.checkIn, b.checkOut, b.guests, b.nights, b.nightlyRateMinor, b.totalMinor,
-        b.currency, b.holdExpiresAt, b.externalSystem, b.externalBookingId, b.guestDetails ? JSON.stringify(b.guestDetails) : null, b.now],
+    const { rows } = await db.query<{ n: number }>(
+      `WITH booking AS (
+         INSERT INTO bookings (id, partner_id, team_id, mode, listing_id, customer_id, status, check_in, check_out, guests, nights,
+           nightly_rate_minor, total_minor, currency, hold_expires_at, external_system, external_booking_id, guest_details, version, created_at, updated_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $20)
+         ON CONFLICT (partner_id, mode, external_system, external_booking_id) WHERE external_system IS NOT NULL DO NOTHING
+         RETURNING id, partner_id, team_id, mode, version
+       ), event AS (
+         INSERT INTO events (id, partner_id, team_id, mode, event_type, resource_type, resource_id, sequence, data, created_at)
+         SELECT $21, partner_id, team_id, mode, $22, 'booking', id, version, $23, $20 FROM booking
+         RETURNING 1
+       )
+       SELECT (SELECT count(*) FROM event)::int AS n`,
+      [b.id, b.partner_id, b.team_id, b.mode, b.listing_id, b.customer_id, b.status, b.check_in, b.check_out, b.guests, b.nights,
+        b.nightly_rate_minor, b.total_minor, b.currency, b.hold_expires_at, b.external_system, b.external_booking_id,
+        b.guest_details ? JSON.stringify(b.guest_details) : null, b.version, b.created_at, event.id, event.type, JSON.stringify(event.data)],
     )
-    if (rows[0]) return rows[0]
+    inserted = rows[0]?.n ?? 0
   } catch (error) {
     if (pgCode(error) === EXCLUSION_VIOLATION) throw unavailable()
     throw error
   }
+  if (inserted === 1) return
   // a concurrent request took this external pair first (it has committed: name its booking)
-  const existing = await findByExternalId(db, { partnerId: b.partnerId, mode: b.mode as Scope['mode'] }, b.externalSystem!, b.externalBookingId!)
-  throw duplicateExternal(existing?.id ?? null, b.externalSystem!, b.externalBookingId!)
+  const existing = await findByExternalId(db, { partnerId: b.partner_id, mode: b.mode }, b.external_system!, b.external_booking_id!)
+  throw duplicateExternal(existing?.id ?? null, b.external_system!, b.external_booking_id!)
 }
 
 export function duplicateExternal(existingId: string | null, system: string, externalId: string): ApiError {

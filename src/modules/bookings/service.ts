@@ -154,28 +154,40 @@ export class BookingService {
         if (existing) throw repo.duplicateExternal(existing.id, input.external_system, input.external_booking_id)
       }
       const { nights, totalMinor } = await priceStay(tx, listing, { checkIn: input.check_in, checkOut: input.check_out, guests: input.guests, expected: input.expected_total, exceptId: null }, now)
-      const row = await repo.insertBooking(tx, {
+      // every value of the new row is known here, so the booking and its booking.created event
+      // go to the database in one statement
+      const draft: BookingRow = {
         id: newId('booking'),
-        partnerId: scope.partnerId,
-        teamId: listing.team_id,
+        partner_id: scope.partnerId,
+        team_id: listing.team_id,
         mode: scope.mode,
-        listingId: listing.id,
-        customerId: input.customer_id,
-        checkIn: input.check_in,
-        checkOut: input.check_out,
+        listing_id: listing.id,
+        customer_id: input.customer_id,
+        status: 'HELD',
+        check_in: input.check_in,
+        check_out: input.check_out,
         guests: input.guests,
         nights,
-        nightlyRateMinor: listing.nightly_rate_minor,
-        totalMinor,
+        nightly_rate_minor: listing.nightly_rate_minor,
+        total_minor: totalMinor,
         currency: listing.currency,
-        holdExpiresAt: new Date(now.getTime() + holdMinutes * 60_000),
-        externalSystem: input.external_system ?? null,
-        externalBookingId: input.external_booking_id ?? null,
-        guestDetails,
-        now,
-      })
-      await bookingEvent(tx, row, 'booking.created', now)
-      return toBooking(row, now)
+        hold_expires_at: new Date(now.getTime() + holdMinutes * 60_000),
+        confirmed_at: null,
+        issued_at: null,
+        voucher_number: null,
+        cancelled_at: null,
+        cancellation_reason: null,
+        expired_at: null,
+        external_system: input.external_system ?? null,
+        external_booking_id: input.external_booking_id ?? null,
+        guest_details: guestDetails,
+        version: 1,
+        created_at: now,
+        updated_at: now,
+      }
+      const booking = toBooking(draft, now)
+      await repo.insertBookingWithEvent(tx, draft, { id: newId('event'), type: 'booking.created', data: booking })
+      return booking
     })
   }
 
