@@ -120,16 +120,8 @@ export function toApiError(error: unknown, request: FastifyRequest): ApiError {
       return new ApiError('UNSUPPORTED_MEDIA_TYPE', `Content-Type ${request.headers['content-type'] ?? '(none)'} is not supported; send application/json.`)
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
       return new ApiError('PAYLOAD_TOO_LARGE', undefined, { limit_bytes: 1_048_576 })
-    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
-      return new ApiError('INVALID_JSON', 'The body is empty but Content-Type is application/json; send a JSON value or no Content-Type.')
-    case 'FST_ERR_CTP_INVALID_JSON_BODY':
-      return new ApiError('INVALID_JSON', 'The request body is not valid JSON.')
     case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
       return new ApiError('INVALID_REQUEST', 'Content-Length does not match the body.')
-  }
-  if (e instanceof SyntaxError || (e.statusCode === 400 && /JSON|prototype|constructor/i.test(e.message))) {
-    const forbidden = /prototype|constructor/i.test(e.message)
-    return new ApiError('INVALID_JSON', forbidden ? 'The JSON body contains a forbidden key (__proto__ or constructor).' : 'The request body is not valid JSON.')
   }
   if (e.statusCode && e.statusCode >= 400 && e.statusCode < 500) {
     return new ApiError('INVALID_REQUEST', 'The request could not be processed as sent.')

@@ -1,6 +1,6 @@
 import type { Scope } from '../../http/list-query.ts'
 import type { Clock } from '../../platform/clock.ts'
-import { addDays, daysBetween, isCalendarDate } from '../../platform/dates.ts'
+import { MAX_STAY_NIGHTS, addDays, checkRange, daysBetween, isCalendarDate } from '../../platform/dates.ts'
 import type { Db, Queryable } from '../../platform/db.ts'
 import { ApiError, FieldErrors, notFound } from '../../platform/errors.ts'
 import { newId } from '../../platform/ids.ts'
@@ -15,7 +15,6 @@ import * as repo from './repository.ts'
 import type { BookingRow, GuestDetails } from './repository.ts'
 import type { BookingStatus, CreateBookingInput, GuestDetailsInput, StayInput } from './schemas.ts'
 
-export const MAX_STAY_NIGHTS = 90
 
 /** A booking as a reader sees it: a HELD row whose hold has lapsed is EXPIRED, even before the sweeper runs. */
 export function toBooking(row: BookingRow, now: Date) {
@@ -60,17 +59,9 @@ export interface BookingServiceDeps {
 
 /** A stay's dates (raw input: also run when the schema refused the body; missing ones are the schema's to report). */
 export function checkStay(errors: FieldErrors, checkIn: unknown, checkOut: unknown, today: string): void {
-  const inOk = typeof checkIn === 'string' && isCalendarDate(checkIn)
-  const outOk = typeof checkOut === 'string' && isCalendarDate(checkOut)
-  if (typeof checkIn === 'string' && !inOk) errors.add('check_in', 'date', 'must be a calendar date YYYY-MM-DD')
-  if (typeof checkOut === 'string' && !outOk) errors.add('check_out', 'date', 'must be a calendar date YYYY-MM-DD')
+  checkRange(errors, 'check_in', checkIn, 'check_out', checkOut, MAX_STAY_NIGHTS, 'body')
   // a day of slack: "today" in UTC may still be yesterday where the guest is
-  if (inOk && checkIn < addDays(today, -1)) errors.add('check_in', 'minimum', 'must not be in the past')
-  if (inOk && outOk) {
-    const nights = daysBetween(checkIn, checkOut)
-    if (nights < 1) errors.add('check_out', 'after', 'must be after check_in')
-    else if (nights > MAX_STAY_NIGHTS) errors.add('check_out', 'maximum', `must be at most ${MAX_STAY_NIGHTS} nights after check_in`)
-  }
+  if (typeof checkIn === 'string' && isCalendarDate(checkIn) && checkIn < addDays(today, -1)) errors.add('check_in', 'minimum', 'must not be in the past')
 }
 
 function checkExpectedTotal(errors: FieldErrors, expected: Money | null | undefined): void {

@@ -7,7 +7,7 @@ import type { ListSpec } from '../../http/list-query.ts'
 import { MoneySchema } from '../../http/money-schema.ts'
 import { PathId, commaList, listOf } from '../../http/schemas.ts'
 import type { Clock } from '../../platform/clock.ts'
-import { daysBetween, isCalendarDate } from '../../platform/dates.ts'
+import { MAX_STAY_NIGHTS, checkRange, daysBetween } from '../../platform/dates.ts'
 import type { Db } from '../../platform/db.ts'
 import { FieldErrors, field, parseCommaList } from '../../platform/errors.ts'
 import { formatMinor } from '../../platform/money.ts'
@@ -17,7 +17,6 @@ import { checkListingCodes, toListing } from './service.ts'
 import type { ServicesFor } from '../services.ts'
 
 const tags = ['Listings']
-const MAX_STAY_NIGHTS = 90
 const MAX_CALENDAR_NIGHTS = 366
 
 export const listingSpec: ListSpec = {
@@ -31,20 +30,6 @@ const availabilitySpec: ListSpec = { ...listingSpec, resource: 'availability', f
 
 const FieldsQuery = Type.Object({ fields: Type.Optional(Type.String({ maxLength: 1000, description: 'Comma-separated top-level fields to return.' })) }, { additionalProperties: false })
 const IfMatch = Type.Object({ 'if-match': Type.Optional(Type.String({ description: 'The ETag from GET; 412 when the resource changed since.' })) })
-
-/** Validates a [from, to) range of nights: calendar dates, to after from, at most `max` nights. */
-export function checkRange(errors: FieldErrors, fromName: string, from: unknown, toName: string, to: unknown, max: number, location = 'query'): void {
-  // a missing value is the schema's to report (required)
-  const fromOk = typeof from === 'string' && isCalendarDate(from)
-  const toOk = typeof to === 'string' && isCalendarDate(to)
-  if (typeof from === 'string' && !fromOk) errors.add(fromName, 'date', 'must be a calendar date YYYY-MM-DD', location)
-  if (typeof to === 'string' && !toOk) errors.add(toName, 'date', 'must be a calendar date YYYY-MM-DD', location)
-  if (fromOk && toOk) {
-    const nights = daysBetween(from, to)
-    if (nights < 1) errors.add(toName, 'after', `must be after ${fromName}`, location)
-    else if (nights > max) errors.add(toName, 'maximum', `must be at most ${max} nights after ${fromName}`, location)
-  }
-}
 
 export const listingRoutes: FastifyPluginAsyncTypebox<{ db: Db; clock: Clock; cursors: CursorCodec; svc: ServicesFor; publicBaseUrl: string }> = async (
   app,
