@@ -187,12 +187,16 @@ export function etagOf(resource: object): string {
 /** GET of one resource: ETag, If-None-Match → 304, fields=. */
 export function sendResource<T extends object>(request: FastifyRequest, reply: FastifyReply, resource: T, spec: ListSpec, fields?: string): FastifyReply | T {
   const selected = parseFields(spec, fields)
-  const etag = etagOf(resource)
-  reply.header('etag', etag)
-  const inm = request.headers['if-none-match']
-  if (inm && (inm === '*' || inm.split(',').some((t) => t.trim().replace(/^W\//, '') === etag))) return reply.code(304).send()
+  if (notModified(request, reply, etagOf(resource))) return reply.code(304).send()
   if (!selected) return resource
   return reply.type('application/json; charset=utf-8').send(JSON.stringify(pick(resource, selected)))
+}
+
+/** Sends the ETag of a single-resource GET; true when If-None-Match already names it (answer 304). */
+export function notModified(request: FastifyRequest, reply: FastifyReply, etag: string): boolean {
+  reply.header('etag', etag)
+  const inm = request.headers['if-none-match']
+  return Boolean(inm && (inm === '*' || inm.split(',').some((t) => t.trim().replace(/^W\//, '') === etag)))
 }
 
 /** PUT with If-Match: 412 unless it names the current representation. */

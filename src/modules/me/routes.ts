@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import Type from 'typebox'
 import { callerOf } from '../../http/auth.ts'
-import { sendSerialized } from '../../http/list-query.ts'
+import { etagOf, notModified, sendSerialized } from '../../http/list-query.ts'
 import { PathId, Timestamp, idSchema, listOf } from '../../http/schemas.ts'
 import { notFound } from '../../platform/errors.ts'
 import type { Db } from '../../platform/db.ts'
@@ -40,7 +40,7 @@ function meBody(me: AuthContext): Type.Static<typeof MeSchema> {
 }
 
 /** Serialized GET /v1/me bodies, per cached token context (gone with the context). */
-const meBodies = new WeakMap<AuthContext, string>()
+const meBodies = new WeakMap<AuthContext, { json: string; etag: string }>()
 
 function teamResource(row: TeamRow) {
   return { id: row.id, name: row.name, created_at: row.created_at.toISOString() }
@@ -57,18 +57,20 @@ export const identityRoutes: FastifyPluginAsyncTypebox<{ db: Db }> = async (app,
         summary: 'Describe the calling token',
         description: 'Partner, user, role, effective permissions, teams, mode, expiry and rate-limit buckets of the token that calls.',
         tags: ['Identity'],
-        response: { 200: MeSchema },
+        response: { 200: MeSchema, 304: { description: 'Not modified (If-None-Match).', type: 'null' } },
       },
     },
     async (request, reply) => {
       const me = callerOf(request)
-      // the answer depends only on the (cached) token context: serialize it once per context
-      let body = meBodies.get(me)
-      if (body === undefined) {
-        body = JSON.stringify(meBody(me))
-        meBodies.set(me, body)
+      // the answer depends only on the (cached) token context: serialize it (and its ETag) once per context
+      let cached = meBodies.get(me)
+      if (cached === undefined) {
+        const body = meBody(me)
+        cached = { json: JSON.stringify(body), etag: etagOf(body) }
+        meBodies.set(me, cached)
       }
-      return sendSerialized(reply, body)
+      if (notModified(request, reply, cached.etag)) return reply.code(304).send(null)
+      return sendSerialized(reply, cached.json)
     },
   )
 
@@ -89,13 +91,14 @@ export const identityRoutes: FastifyPluginAsyncTypebox<{ db: Db }> = async (app,
     '/v1/teams/:id',
     {
       config: { bucket: 'read' },
-      schema: { operationId: 'getTeam', summary: 'Get a team the token covers', tags: ['Identity'], params: PathId, response: { 200: TeamSchema } },
+      schema: { operationId: 'getTeam', summary: 'Get a team the token covers', tags: ['Identity'], params: PathId, response: { 200: TeamSchema, 304: { description: 'Not modified (If-None-Match).', type: 'null' } } },
     },
-    async (request) => {
+    async (request, reply) => {
       const me = callerOf(request)
       const row = await findTeam(db, me.partnerId, me.teamIds, request.params.id)
       if (!row) throw notFound('team')
-      return teamResource(row)
+      const team = teamResource(row)
+      return notModified(request, reply, etagOf(team)) ? reply.code(304).send(null) : team
     },
   )
 }

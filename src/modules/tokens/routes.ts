@@ -1,5 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { callerOf } from '../../http/auth.ts'
+import { etagOf, notModified } from '../../http/list-query.ts'
 import { PathId, listOf } from '../../http/schemas.ts'
 import { CreateTokenBody, RotateTokenBody, TokenSchema, TokenWithSecretSchema } from './schemas.ts'
 import { DEFAULT_ROTATION_GRACE_SECONDS } from './service.ts'
@@ -53,9 +54,12 @@ export const tokenRoutes: FastifyPluginAsyncTypebox<TokenRoutesOptions> = async 
     '/v1/tokens/:id',
     {
       config: { permission: 'token.read', bucket: 'read' },
-      schema: { operationId: 'getToken', summary: 'Get a token', tags, params: PathId, response: { 200: TokenSchema } },
+      schema: { operationId: 'getToken', summary: 'Get a token', tags, params: PathId, response: { 200: TokenSchema, 304: { description: 'Not modified (If-None-Match).', type: 'null' } } },
     },
-    async (request) => svc(request).tokens.get(callerOf(request), request.params.id),
+    async (request, reply) => {
+      const token = await svc(request).tokens.get(callerOf(request), request.params.id)
+      return notModified(request, reply, etagOf(token)) ? reply.code(304).send(null) : token
+    },
   )
 
   app.delete(
