@@ -3,28 +3,7 @@ import type { ListPlan, Scope } from '../../http/list-query.ts'
 import { keysetSql } from '../../http/list-query.ts'
 import { scopeSql } from '../../platform/scope-sql.ts'
 
-export interface ListingRow {
-  id: string
-  partner_id: string
-  team_id: string
-  mode: 'live' | 'test'
-  name: string
-  description: string
-  state: 'ACTIVE' | 'INACTIVE' | 'ARCHIVED'
-  country_code: string
-  province_code: string | null
-  city: string
-  line1: string
-  max_guests: number
-  bedrooms: number
-  nightly_rate_minor: number
-  currency: string
-  timezone: string
-  version: number
-  created_at: Date
-  updated_at: Date
-}
-
+/** The writable fields of a listing (what POST and PUT set). */
 export interface ListingValues {
   name: string
   description: string
@@ -38,6 +17,16 @@ export interface ListingValues {
   nightly_rate_minor: number
   currency: string
   timezone: string
+}
+
+export interface ListingRow extends ListingValues {
+  id: string
+  partner_id: string
+  team_id: string
+  mode: 'live' | 'test'
+  version: number
+  created_at: Date
+  updated_at: Date
 }
 
 const COLUMNS = `l.id, l.partner_id, l.team_id, l.mode, l.name, l.description, l.state, l.country_code, l.province_code, l.city, l.line1,
