@@ -164,19 +164,24 @@ export class TokenService {
   async list(caller: AuthContext): Promise<TokenResource[]> {
     const rows = await repo.listActiveTokens(this.#deps.db, caller.userId, caller.mode)
     const now = this.#deps.clock.now()
-    return rows.map((row) => toTokenResource(row, caller.role, now))
+    return rows.filter((row) => withinCaller(caller, row)).map((row) => toTokenResource(row, caller.role, now))
   }
 
   async get(caller: AuthContext, id: string): Promise<TokenResource> {
-    const row = await repo.findToken(this.#deps.db, caller.userId, caller.mode, id)
-    if (!row) throw notFound('token')
+    const row = await this.#findVisible(caller, id)
     return toTokenResource(row, caller.role, this.#deps.clock.now())
+  }
+
+  /** A token of the caller's user and mode that the caller may see and manage; any other id is the same 404. */
+  async #findVisible(caller: AuthContext, id: string): Promise<TokenRow> {
+    const row = await repo.findToken(this.#deps.db, caller.userId, caller.mode, id)
+    if (!row || !withinCaller(caller, row)) throw notFound('token')
+    return row
   }
 
   async revoke(caller: AuthContext, id: string): Promise<void> {
     const { db, clock } = this.#deps
-    const row = await repo.findToken(db, caller.userId, caller.mode, id)
-    if (!row) throw notFound('token')
+    await this.#findVisible(caller, id)
     await repo.revokeToken(db, id, clock.now())
     this.#deps.onTokenChanged(id)
   }
@@ -195,8 +200,7 @@ export class TokenService {
   async rotate(caller: AuthContext, id: string, graceSeconds: number): Promise<TokenWithSecret> {
     const { db, clock } = this.#deps
     const now = clock.now()
-    const existing = await repo.findToken(db, caller.userId, caller.mode, id)
-    if (!existing) throw notFound('token')
+    const existing = await this.#findVisible(caller, id)
     if (existing.revoked_at) throw new ApiError('CONFLICT', 'A revoked token cannot be rotated.', { status: 'REVOKED' })
     if (existing.expires_at <= now) throw new ApiError('CONFLICT', 'An expired token cannot be rotated.', { status: 'EXPIRED' })
     const secret = generateToken(existing.mode)
@@ -210,6 +214,18 @@ export class TokenService {
     this.#deps.onTokenChanged(id)
     return { ...toTokenResource(row, caller.role, now), secret: secret.secret }
   }
+}
+
+/**
+ * No escalation through tokens (API.md §4): a token sees and manages only tokens within its own
+ * grants (teams, effective permissions, expiry), so it can never read, revoke or rotate a wider one.
+ */
+function withinCaller(caller: AuthContext, row: TokenRow): boolean {
+  return (
+    row.team_ids.every((team) => caller.teamIds.includes(team)) &&
+    effectivePermissions(caller.role, row.scopes).every((permission) => caller.permissions.has(permission)) &&
+    row.expires_at.getTime() <= caller.expiresAt.getTime()
+  )
 }
 
 function validation(field: string, code: string, message: string): ApiError {
