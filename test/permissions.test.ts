@@ -184,7 +184,8 @@ describe('effective permissions = role ∩ token scopes', () => {
   it('an ADMIN token scoped to token.read can read tokens but not manage them', async () => {
     const h = await testApp()
     const t = await makeTenant(h.db, { role: 'ADMIN', token: { scopes: ['token.read'] } })
-    const other = await t.addToken({ name: 'target' })
+    // the target is within the caller's grants (a wider one would be a 404: test/token-escalation.test.ts)
+    const other = await t.addToken({ name: 'target', scopes: ['token.read'] })
 
     const me = await h.call(t.token, 'GET', '/v1/me')
     expect(me.json().permissions).toEqual(['token.read'])

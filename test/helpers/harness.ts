@@ -119,7 +119,10 @@ export async function makeTenant(db: Db, options: { role?: Role; teams?: number;
   const tokens = new TokenService({ db, clock, onTokenChanged: () => {} })
   const role = options.role ?? 'OWNER'
   const user = await insertUser(db, { partnerId: partner.id, email: `user${n}-${process.pid}@test.example`, name: `User ${n}`, role, teamIds }, now)
-  const token = await tokens.create(user.id, options.mode ?? 'test', { name: 'test token', ...options.token }, null)
+  // the tenant's first token is its widest: it outlives the tokens made after it (90 days by
+  // default), so it may see and manage them (API.md §4: only tokens within its own grants)
+  const widest = new Date(now.getTime() + 364 * 86_400_000).toISOString()
+  const token = await tokens.create(user.id, options.mode ?? 'test', { name: 'test token', expires_at: widest, ...options.token }, null)
   let extra = 0
   return {
     partnerId: partner.id,

@@ -60,6 +60,10 @@ export interface TokenVerifierOptions {
   /** Counts failed authentications per client address; over the limit, cache misses get 429 before any work. */
   failureStore: RateLimitStore
   failuresPerMinute: number
+  /** Argon2id runs at once (the CPU a flood of forged tokens can take); default 4. */
+  maxConcurrentHashes?: number
+  /** Verifications waiting for a slot before 503; default 256. */
+  maxQueuedHashes?: number
   metrics: VerifierMetrics
   onBackgroundError: (error: unknown) => void
 }
@@ -82,21 +86,26 @@ export class TokenVerifier {
   readonly #keysByToken = new Map<string, Set<string>>()
   readonly #inFlight = new Map<string, Promise<CacheEntry>>()
   readonly #lastUsedWrittenMs = new Map<string, number>()
+  readonly #hashGate: HashGate
 
   constructor(options: TokenVerifierOptions) {
     this.#options = options
     this.#ttlMs = options.cacheTtlSeconds * 1000
     this.#maxEntries = options.maxCacheEntries ?? 10_000
+    this.#hashGate = new HashGate(options.maxConcurrentHashes ?? 4, options.maxQueuedHashes ?? 256)
   }
 
   async authenticate(authorization: string | undefined, clientAddress: string): Promise<AuthContext> {
     const secret = bearerSecret(authorization)
     const parsed = secret === null ? null : parseToken(secret)
     if (secret === null || parsed === null) {
-      throw await this.#fail(clientAddress, 'malformed', 'UNAUTHENTICATED', authorization ? 'The bearer token is malformed or its checksum is wrong.' : undefined)
+      // costs nothing, so it is not counted: a missing or mistyped token never locks anyone out
+      this.#options.metrics.authFailures.inc({ reason: authorization ? 'malformed' : 'missing' })
+      throw new ApiError('UNAUTHENTICATED', authorization ? 'The bearer token is malformed or its checksum is wrong.' : undefined)
     }
     if (!this.#options.allowedModes.includes(parsed.mode)) {
-      throw await this.#fail(clientAddress, 'mode', 'TOKEN_MODE_NOT_ALLOWED', `This server does not accept ${parsed.mode} tokens.`, { mode: parsed.mode })
+      this.#options.metrics.authFailures.inc({ reason: 'mode' })
+      throw new ApiError('TOKEN_MODE_NOT_ALLOWED', `This server does not accept ${parsed.mode} tokens.`, { mode: parsed.mode })
     }
     const key = createHash('sha256').update(secret).digest('base64url')
     const nowMs = this.#options.clock.now().getTime()
@@ -133,14 +142,13 @@ export class TokenVerifier {
   }
 
   async #verify(key: string, secret: string, lookup: string, clientAddress: string): Promise<CacheEntry> {
-    const state = await this.#options.failureStore.peek(failureKey(clientAddress), this.#options.failuresPerMinute)
-    if (state.remaining <= 0) {
-      throw rateLimitExceeded(FAILURE_BUCKET, state, this.#options.clock.now().getTime(), 'Too many failed authentications from this address.')
-    }
     const row = await findSecretByLookup(this.#options.db, lookup)
     if (!row) throw await this.#fail(clientAddress, 'unknown', 'UNAUTHENTICATED', 'The bearer token is not valid.')
-    this.#options.metrics.argon2Verifications.inc()
-    if (!(await argon2Verify(row.hash, secret))) throw await this.#fail(clientAddress, 'mismatch', 'UNAUTHENTICATED', 'The bearer token is not valid.')
+    const matches = await this.#hashGate.run(() => {
+      this.#options.metrics.argon2Verifications.inc()
+      return argon2Verify(row.hash, secret)
+    })
+    if (!matches) throw await this.#fail(clientAddress, 'mismatch', 'UNAUTHENTICATED', 'The bearer token is not valid.')
     if (row.revoked_at) {
       throw await this.#fail(clientAddress, 'revoked', 'TOKEN_REVOKED', `The token was revoked at ${row.revoked_at.toISOString()}.`, { revoked_at: row.revoked_at.toISOString() })
     }
@@ -183,17 +191,22 @@ export class TokenVerifier {
     this.#keysByToken.set(entry.context.tokenId, keys)
   }
 
-  /** Counts a failed authentication against the address and builds the 401 with that bucket's headers. */
+  /**
+   * Counts a failed authentication of a well-formed token against the client address. Within the
+   * limit the answer is the 401; past it, 429 with Retry-After, so a guesser is told to back off.
+   * Only failing tokens are ever answered so: a valid token is verified first and never refused.
+   */
   async #fail(clientAddress: string, reason: string, code: ErrorCode, message?: string, details?: Record<string, unknown>): Promise<ApiError> {
     this.#options.metrics.authFailures.inc({ reason })
-    let headers: Record<string, string> | undefined
     try {
       const charge: Charge = await this.#options.failureStore.consume(failureKey(clientAddress), this.#options.failuresPerMinute)
-      headers = rateLimitHeaders(FAILURE_BUCKET, charge, this.#options.clock.now().getTime())
+      const nowMs = this.#options.clock.now().getTime()
+      if (!charge.allowed) return rateLimitExceeded(FAILURE_BUCKET, charge, nowMs, 'Too many failed authentications from this address.')
+      return new ApiError(code, message, details, rateLimitHeaders(FAILURE_BUCKET, charge, nowMs))
     } catch (error) {
       this.#options.onBackgroundError(error)
+      return new ApiError(code, message, details)
     }
-    return new ApiError(code, message, details, headers)
   }
 
   // last_used_at is written at most once a minute per token (per instance, and the UPDATE itself
@@ -215,4 +228,37 @@ function bearerSecret(authorization: string | undefined): string | null {
   if (!authorization) return null
   const match = /^Bearer +(\S+) *$/i.exec(authorization)
   return match ? match[1]! : null
+}
+
+/**
+ * Bounds the CPU that Argon2id verifications take, whoever sends them: at most `concurrency` run
+ * at once and `maxQueued` wait; beyond that a verification is refused with a retryable 503. A
+ * cache hit never passes through here, and neither does a missing, malformed or unknown token.
+ */
+export class HashGate {
+  #running = 0
+  readonly #waiting: (() => void)[] = []
+  constructor(
+    private readonly concurrency: number,
+    private readonly maxQueued: number,
+  ) {}
+
+  async run<T>(work: () => Promise<T>): Promise<T> {
+    if (this.#running >= this.concurrency) {
+      if (this.#waiting.length >= this.maxQueued) {
+        throw new ApiError('SERVICE_UNAVAILABLE', 'Too many token verifications are waiting; retry in a second.', { retry_after_seconds: 1 }, { 'retry-after': '1' })
+      }
+      await new Promise<void>((resolve) => this.#waiting.push(resolve))
+    } else {
+      this.#running++
+    }
+    try {
+      return await work()
+    } finally {
+      const next = this.#waiting.shift()
+      // a waiter inherits the slot; otherwise it is freed
+      if (next) next()
+      else this.#running--
+    }
+  }
 }
