@@ -1,17 +1,17 @@
 import Fastify, { LogController } from 'fastify'
-import secureJson from 'secure-json-parse'
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import { pino } from 'pino'
 import type { Config } from './config.ts'
 import { authenticator, checkPermission } from './http/auth.ts'
-import { installErrorHandling } from './http/errors.ts'
+import { MAX_PARAM_LENGTH, installErrorHandling, sendError, toApiError } from './http/errors.ts'
+import { guardPathAndQuery, parseJsonBody } from './http/input-guard.ts'
 import { createMetrics } from './http/metrics.ts'
 import type { Metrics } from './http/metrics.ts'
 import { installOpenApi } from './http/openapi.ts'
 import { installIdempotency } from './http/idempotency.ts'
 import { rateLimiter } from './http/rate-limit.ts'
-import { checkRequest, installRequestContext, maskSecrets, requestIdFor } from './http/request-context.ts'
+import { checkAccept, installRequestContext, maskSecrets, requestIdFor, standardHeaders } from './http/request-context.ts'
 import { MemoryRateLimitStore, RedisRateLimitStore } from './modules/limits/store.ts'
 import type { RateLimitStore } from './modules/limits/store.ts'
 import { RouteTable } from './http/route-table.ts'
@@ -91,7 +91,16 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     onProtoPoisoning: 'error',
     onConstructorPoisoning: 'error',
     trustProxy: config.trustProxy,
-    return503OnClosing: true,
+    // while closing, requests still arriving on open connections get the envelope (onRequest below),
+    // not Fastify's own 503 body
+    return503OnClosing: false,
+    maxParamLength: MAX_PARAM_LENGTH,
+    // a path that is not valid percent-encoded UTF-8, or a path segment over maxParamLength
+    frameworkErrors: (error, request, reply) => {
+      reply.header('x-request-id', request.id)
+      reply.headers(standardHeaders(request.url))
+      sendError(reply, toApiError(error, request), config.publicBaseUrl)
+    },
     requestTimeout: 30_000,
     connectionTimeout: 60_000,
     keepAliveTimeout: 72_000,
@@ -103,16 +112,22 @@ export async function buildApp(deps: AppDeps): Promise<App> {
       return path.startsWith('/v1/') && path.endsWith('.json') ? path.slice(0, -5) + (q === -1 ? '' : url.slice(q)) : url
     },
     ajv: { customOptions: { allErrors: true, removeAdditional: false, coerceTypes: 'array', useDefaults: true } },
-    // malformed HTTP (and a request that is not received in time) still gets the envelope
+    // malformed HTTP (oversized headers, CL+TE, a duplicate Content-Length, a request not received
+    // in time) still gets the envelope and the headers every response carries
     clientErrorHandler: (error, socket) => {
       if (!socket.writable) return socket.destroy()
-      const timeout = (error as NodeJS.ErrnoException).code === 'ERR_HTTP_REQUEST_TIMEOUT'
-      const apiError = timeout ? new ApiError('REQUEST_TIMEOUT') : new ApiError('INVALID_REQUEST', 'The HTTP request is malformed.')
-      const body = JSON.stringify(errorEnvelope(apiError, requestIdFor(undefined), config.publicBaseUrl))
-      socket.end(
-        `HTTP/1.1 ${apiError.status} ${timeout ? 'Request Timeout' : 'Bad Request'}\r\nContent-Type: application/json; charset=utf-8\r\n` +
-          `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\nCache-Control: no-store\r\nX-Content-Type-Options: nosniff\r\n\r\n${body}`,
-      )
+      const code = (error as NodeJS.ErrnoException).code
+      const apiError =
+        code === 'ERR_HTTP_REQUEST_TIMEOUT'
+          ? new ApiError('REQUEST_TIMEOUT')
+          : code === 'HPE_HEADER_OVERFLOW'
+            ? new ApiError('HEADERS_TOO_LARGE')
+            : new ApiError('INVALID_REQUEST', 'The HTTP request is malformed.')
+      const requestId = requestIdFor(undefined)
+      const body = JSON.stringify(errorEnvelope(apiError, requestId, config.publicBaseUrl))
+      const headers = { 'content-type': 'application/json; charset=utf-8', 'content-length': String(Buffer.byteLength(body)), connection: 'close', 'x-request-id': requestId, ...standardHeaders('/') }
+      const reason = { 400: 'Bad Request', 408: 'Request Timeout', 431: 'Request Header Fields Too Large' }[apiError.status as 400 | 408 | 431]
+      socket.end(`HTTP/1.1 ${apiError.status} ${reason}\r\n${Object.entries(headers).map(([k, v]) => `${k}: ${v}`).join('\r\n')}\r\n\r\n${body}`)
     },
   }).withTypeProvider<TypeBoxTypeProvider>()
   app.server.headersTimeout = 10_000
@@ -120,14 +135,11 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   // Only JSON bodies exist in this API: a text/plain body is a 415, and the JSON parser tells a
   // syntax error from a forbidden key (__proto__, constructor.prototype) precisely.
   app.removeAllContentTypeParsers()
-  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, body, done) => {
-    const text = body as string
-    if (text.trim() === '') return done(new ApiError('INVALID_JSON', 'The body is empty but Content-Type is application/json; send a JSON value or no Content-Type.'), undefined)
+  app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (_request, body, done) => {
     try {
-      done(null, secureJson.parse(text, undefined, { protoAction: 'error', constructorAction: 'error' }))
+      done(null, parseJsonBody(body as Buffer))
     } catch (error) {
-      const forbidden = !(error instanceof SyntaxError) || /prototype|constructor/i.test((error as Error).message)
-      done(new ApiError('INVALID_JSON', forbidden ? 'The JSON body contains a forbidden key (__proto__ or constructor.prototype).' : `The request body is not valid JSON: ${(error as Error).message}.`), undefined)
+      done(error as Error, undefined)
     }
   })
   app.addHook('onRoute', (route) => {
@@ -161,16 +173,20 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   app.addHook('preClose', async () => {
     closing = true
   })
-  // One onRequest hook, in this order: request id and Accept (406), token (401), rate limit (429,
-  // and the headers every later answer carries), permission (403). Then validation (400).
+  // One onRequest hook, in this order: request id, shutdown (503), token (401), rate limit (429,
+  // and the headers every later answer carries), Accept (406), permission (403). Then the input
+  // guard and validation (400).
   const authenticate = authenticator(app, verifier)
   const chargeRateLimit = rateLimiter(rateLimitStore, clock)
   app.addHook('onRequest', async (request, reply) => {
-    checkRequest(request, reply)
+    reply.header('x-request-id', request.id)
+    if (closing) throw new ApiError('SERVICE_UNAVAILABLE', 'The server is shutting down; retry on another instance.', undefined, { 'retry-after': '1' })
     await authenticate(request)
     await chargeRateLimit(request, reply)
+    checkAccept(request)
     checkPermission(request)
   })
+  app.addHook('preValidation', async (request) => guardPathAndQuery(request))
   installRequestContext(app, metrics, () => closing)
   installIdempotency(app, db, clock, config.publicBaseUrl, servicesOn)
   installErrorHandling(app, routes, config.publicBaseUrl)

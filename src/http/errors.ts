@@ -1,13 +1,7 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
-import { ApiError, FieldErrors, errorEnvelope } from '../platform/errors.ts'
+import { ApiError, FieldErrors, MAX_FIELD_ERRORS, errorEnvelope, validationError } from '../platform/errors.ts'
+import type { FieldError } from '../platform/errors.ts'
 import type { RouteTable } from './route-table.ts'
-
-export interface FieldError {
-  field: string
-  location: 'path' | 'body' | 'query' | 'header'
-  code: string
-  message: string
-}
 
 interface AjvError {
   instancePath: string
@@ -77,7 +71,8 @@ export function allFieldErrors(request: FastifyRequest, first: FastifyError): Fi
       continue
     }
     if (!validate || validate(sources[part])) continue
-    for (const error of collapseAnyOf(validate.errors ?? [])) {
+    // bodies are bounded by the input guard; this bounds the work of reading their errors too
+    for (const error of collapseAnyOf((validate.errors ?? []).slice(0, MAX_FIELD_ERRORS * 4))) {
       if (error.keyword === 'if' || error.keyword === 'then') continue
       const entry: FieldError = { field: fieldName(error), location, code: error.keyword, message: messageOf(error) }
       const key = `${entry.location}:${entry.field}:${entry.code}`
@@ -112,8 +107,7 @@ export function toApiError(error: unknown, request: FastifyRequest): ApiError {
       }
       fields.push(...(more.fields as FieldError[]))
     }
-    const summary = fields.map((f) => `${f.field} ${f.message}`).join('; ')
-    return new ApiError('VALIDATION_ERROR', `The request has ${fields.length} invalid field${fields.length === 1 ? '' : 's'}: ${summary}.`, { fields })
+    return validationError(fields)
   }
   switch (e.code) {
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
@@ -122,6 +116,10 @@ export function toApiError(error: unknown, request: FastifyRequest): ApiError {
       return new ApiError('PAYLOAD_TOO_LARGE', undefined, { limit_bytes: 1_048_576 })
     case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
       return new ApiError('INVALID_REQUEST', 'Content-Length does not match the body.')
+    case 'FST_ERR_BAD_URL':
+      return new ApiError('INVALID_REQUEST', 'The URL path is not valid percent-encoded UTF-8.')
+    case 'FST_ERR_MAX_PARAM_LENGTH':
+      return new ApiError('URI_TOO_LONG', undefined, { max_param_length: MAX_PARAM_LENGTH })
   }
   if (e.statusCode && e.statusCode >= 400 && e.statusCode < 500) {
     return new ApiError('INVALID_REQUEST', 'The request could not be processed as sent.')
@@ -137,6 +135,9 @@ export function sendError(reply: FastifyReply, error: ApiError, publicBaseUrl: s
     .type('application/json; charset=utf-8')
     .send(JSON.stringify(errorEnvelope(error, String(reply.request.id), publicBaseUrl)))
 }
+
+/** Path parameters longer than this are refused with 414 before routing (every documented id is ≤ 128). */
+export const MAX_PARAM_LENGTH = 2048
 
 export function installErrorHandling(app: FastifyInstance, routes: RouteTable, publicBaseUrl: string): void {
   app.setErrorHandler((error, request, reply) => {

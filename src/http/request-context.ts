@@ -17,9 +17,8 @@ export function maskSecrets(text: string): string {
   return text.includes('tvb_') ? text.replace(TOKEN_IN_TEXT, 'tvb_$1_[redacted]') : text
 }
 
-/** First step of every request: echo the request id, and refuse (406) what the route cannot answer in. */
-export function checkRequest(request: FastifyRequest, reply: FastifyReply): void {
-  reply.header('x-request-id', request.id)
+/** Refuses (406) what the route cannot answer in; after the rate limit, so the 406 carries its headers. */
+export function checkAccept(request: FastifyRequest): void {
   if (request.is404) return
   const produces = request.routeOptions.config.produces ?? JSON_ONLY
   const accept = request.headers.accept
@@ -30,17 +29,25 @@ export function checkRequest(request: FastifyRequest, reply: FastifyReply): void
 
 const JSON_ONLY = ['application/json']
 
+/** The headers every response carries, whoever raises it (API, docs, framework and parser errors). */
+export function standardHeaders(url: string): Record<string, string> {
+  const headers: Record<string, string> = {
+    'strict-transport-security': 'max-age=63072000; includeSubDomains',
+    'x-content-type-options': 'nosniff',
+    'referrer-policy': 'no-referrer',
+  }
+  if (!url.startsWith('/docs')) {
+    headers['x-frame-options'] = 'DENY'
+    headers['cache-control'] = 'no-store'
+  }
+  return headers
+}
+
 export function installRequestContext(app: FastifyInstance, metrics: Metrics, isClosing: () => boolean): void {
   app.addHook('onSend', async (request, reply) => {
     // during shutdown, responses close their connection: a keep-alive client must not hold the exit
     if (isClosing()) reply.header('connection', 'close')
-    reply.header('strict-transport-security', 'max-age=63072000; includeSubDomains')
-    reply.header('x-content-type-options', 'nosniff')
-    reply.header('referrer-policy', 'no-referrer')
-    if (!request.url.startsWith('/docs')) {
-      reply.header('x-frame-options', 'DENY')
-      reply.header('cache-control', 'no-store')
-    }
+    reply.headers(standardHeaders(request.url))
   })
 
   // one access-log line per request (Fastify's two default lines are turned off)

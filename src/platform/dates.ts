@@ -1,4 +1,4 @@
-import type { FieldErrors } from './errors.ts'
+import type { FieldError, FieldErrors } from './errors.ts'
 
 /** Stay dates are calendar dates, 'YYYY-MM-DD', with no time zone: arithmetic is done in UTC. */
 const DAY_MS = 86_400_000
@@ -25,7 +25,7 @@ export function addDays(date: string, days: number): string {
  * raw input (it also runs when the schema refused the request); a missing value is the schema's
  * to report.
  */
-export function checkRange(errors: FieldErrors, fromName: string, from: unknown, toName: string, to: unknown, max: number, location = 'query'): void {
+export function checkRange(errors: FieldErrors, fromName: string, from: unknown, toName: string, to: unknown, max: number, location: FieldError['location'] = 'query'): void {
   const fromOk = typeof from === 'string' && isCalendarDate(from)
   const toOk = typeof to === 'string' && isCalendarDate(to)
   if (typeof from === 'string' && !fromOk) errors.add(fromName, 'date', 'must be a calendar date YYYY-MM-DD', location)

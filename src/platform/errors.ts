@@ -39,9 +39,11 @@ export const ERROR_CATALOGUE = {
   IDEMPOTENCY_REQUEST_IN_PROGRESS: { status: 409, retry_advice: 'retryable', title: 'A request with this Idempotency-Key is still running; retry after Retry-After seconds to get its response.' },
   CONFLICT: { status: 409, retry_advice: 'retry_after_fix', title: 'The request conflicts with the current state of the resource.' },
   PRECONDITION_FAILED: { status: 412, retry_advice: 'retry_after_fix', title: 'If-Match does not match the current ETag; fetch the resource again and retry.' },
+  URI_TOO_LONG: { status: 414, retry_advice: 'retry_after_fix', title: 'A path segment of the URL is longer than the server takes (2,048 characters); ids are at most 128.' },
   PAYLOAD_TOO_LARGE: { status: 413, retry_advice: 'retry_after_fix', title: 'The request body is larger than 1 MiB.' },
   UNSUPPORTED_MEDIA_TYPE: { status: 415, retry_advice: 'retry_after_fix', title: 'Request bodies must be application/json.' },
   IDEMPOTENCY_KEY_REUSED: { status: 422, retry_advice: 'retry_after_fix', title: 'This Idempotency-Key was used with a different request (method, path or body); use a new key.' },
+  HEADERS_TOO_LARGE: { status: 431, retry_advice: 'retry_after_fix', title: 'The request line and headers together exceed 16 KiB.' },
   RATE_LIMIT_EXCEEDED: { status: 429, retry_advice: 'retryable', title: 'Too many requests; retry after the number of seconds in Retry-After.' },
   INTERNAL_ERROR: { status: 500, retry_advice: 'retryable', title: 'Something went wrong on our side; the request id identifies it in our logs.' },
   SERVICE_UNAVAILABLE: { status: 503, retry_advice: 'retryable', title: 'A dependency of the API (the database) is unavailable, or the server is shutting down.' },
@@ -97,20 +99,43 @@ export function notFound(resource: string): ApiError {
   return new ApiError('NOT_FOUND', `No such ${resource}.`, { resource })
 }
 
+/** One problem with one input field, as listed in details.fields of a 400 VALIDATION_ERROR. */
+export interface FieldError {
+  field: string
+  location: 'path' | 'body' | 'query' | 'header'
+  code: string
+  message: string
+}
+
+/** At most this many field errors are listed; details.truncated says when there were more. */
+export const MAX_FIELD_ERRORS = 50
+
+/** The 400 for a list of field errors, capped so that a hostile request cannot amplify its answer. */
+export function validationError(fields: readonly FieldError[]): ApiError {
+  const listed = fields.slice(0, MAX_FIELD_ERRORS)
+  const summary = listed.slice(0, 10).map((f) => `${f.field} ${f.message}`).join('; ')
+  const count = `${fields.length} invalid field${fields.length === 1 ? '' : 's'}`
+  const more = fields.length > 10 ? `; and ${fields.length - 10} more` : ''
+  const details: Record<string, unknown> = { fields: listed }
+  if (fields.length > MAX_FIELD_ERRORS) {
+    details.truncated = true
+    details.total_errors = fields.length
+  }
+  return new ApiError('VALIDATION_ERROR', `The request has ${count}: ${summary}${more}.${fields.length > MAX_FIELD_ERRORS ? ` Only the first ${MAX_FIELD_ERRORS} are listed in details.fields.` : ''}`, details)
+}
+
 /** Collects semantic field errors so a request learns every problem at once (400, details.fields). */
 export class FieldErrors {
-  readonly fields: { field: string; location: string; code: string; message: string }[] = []
+  readonly fields: FieldError[] = []
   /** skip: fields already reported (by the schema); nothing more is said about them or inside them. */
   constructor(private readonly skip: ReadonlySet<string> = new Set()) {}
-  add(field: string, code: string, message: string, location = 'body'): this {
+  add(field: string, code: string, message: string, location: FieldError['location'] = 'body'): this {
     for (const reported of this.skip) if (field === reported || field.startsWith(`${reported}.`)) return this
     this.fields.push({ field, location, code, message })
     return this
   }
   throwIfAny(): void {
-    if (this.fields.length === 0) return
-    const summary = this.fields.map((f) => `${f.field} ${f.message}`).join('; ')
-    throw new ApiError('VALIDATION_ERROR', `The request has ${this.fields.length} invalid field${this.fields.length === 1 ? '' : 's'}: ${summary}.`, { fields: this.fields })
+    if (this.fields.length > 0) throw validationError(this.fields)
   }
 }
 
