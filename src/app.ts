@@ -94,7 +94,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     // while closing, requests still arriving on open connections get the envelope (onRequest below),
     // not Fastify's own 503 body
     return503OnClosing: false,
-    maxParamLength: MAX_PARAM_LENGTH,
+    routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
     // a path that is not valid percent-encoded UTF-8, or a path segment over maxParamLength
     frameworkErrors: (error, request, reply) => {
       reply.header('x-request-id', request.id)

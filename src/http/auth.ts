@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import { ApiError } from '../platform/errors.ts'
-import type { FieldErrors } from '../platform/errors.ts'
+import type { ErrorCode, FieldErrors } from '../platform/errors.ts'
 import type { Bucket } from '../modules/limits/buckets.ts'
 import type { Permission } from '../modules/tokens/permissions.ts'
 import type { AuthContext, TokenVerifier } from '../modules/tokens/verifier.ts'
@@ -9,8 +9,13 @@ declare module 'fastify' {
   interface FastifyContextConfig {
     /** true: no token needed (health, docs, error catalogue). */
     public?: boolean
-    /** The permission the route requires beyond a valid token (API.md §5). */
-    permission?: Permission
+    /** The permission(s) the route requires beyond a valid token, all of them (API.md §5). */
+    permission?: Permission | readonly Permission[]
+    /**
+     * The domain error codes the route's service can answer with, beyond those the shared machinery
+     * sends (auth, limits, validation, idempotency …), which the OpenAPI document derives itself.
+     */
+    errors?: readonly ErrorCode[]
     /** Media types the route can answer with (406 otherwise); default application/json. */
     produces?: string[]
     /** The rate-limit bucket the route draws on (API.md §8); every authenticated route names one. */
@@ -47,8 +52,10 @@ export function authenticator(app: FastifyInstance, verifier: TokenVerifier): (r
 export function checkPermission(request: FastifyRequest): void {
   if (request.is404 || !request.auth) return
   const required = request.routeOptions.config.permission
-  if (required && !request.auth.permissions.has(required)) {
-    throw new ApiError('PERMISSION_DENIED', `This operation needs the ${required} permission, which this token does not have.`, { required_permission: required })
+  if (!required) return
+  const missing = typeof required === 'string' ? (request.auth.permissions.has(required) ? undefined : required) : required.find((p) => !request.auth!.permissions.has(p))
+  if (missing) {
+    throw new ApiError('PERMISSION_DENIED', `This operation needs the ${missing} permission, which this token does not have.`, { required_permission: missing })
   }
 }
 
@@ -56,4 +63,9 @@ export function checkPermission(request: FastifyRequest): void {
 export function callerOf(request: { auth: AuthContext | null }): AuthContext {
   if (!request.auth) throw new ApiError('UNAUTHENTICATED')
   return request.auth
+}
+
+/** The permissions a route requires, as a list (the route config takes one or several). */
+export function requiredPermissions(permission: Permission | readonly Permission[] | undefined): Permission[] {
+  return permission === undefined ? [] : typeof permission === 'string' ? [permission] : [...permission]
 }

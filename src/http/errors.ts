@@ -72,7 +72,10 @@ export function allFieldErrors(request: FastifyRequest, first: FastifyError): Fi
     }
     if (!validate || validate(sources[part])) continue
     // bodies are bounded by the input guard; this bounds the work of reading their errors too
-    for (const error of collapseAnyOf((validate.errors ?? []).slice(0, MAX_FIELD_ERRORS * 4))) {
+    const raw = (validate.errors ?? []).slice(0, MAX_FIELD_ERRORS * 4)
+    // a closed object's maxProperties only repeats what additionalProperties says field by field
+    const named = new Set(raw.filter((e) => e.keyword === 'additionalProperties').map((e) => e.instancePath))
+    for (const error of collapseAnyOf(raw.filter((e) => !(e.keyword === 'maxProperties' && named.has(e.instancePath))))) {
       if (error.keyword === 'if' || error.keyword === 'then') continue
       const entry: FieldError = { field: fieldName(error), location, code: error.keyword, message: messageOf(error) }
       const key = `${entry.location}:${entry.field}:${entry.code}`

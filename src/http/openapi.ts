@@ -3,6 +3,9 @@ import swaggerUi from '@fastify/swagger-ui'
 import type { FastifyInstance, RouteOptions } from 'fastify'
 import Type from 'typebox'
 import { ERROR_CATALOGUE, ERROR_CODES } from '../platform/errors.ts'
+import type { ErrorCode } from '../platform/errors.ts'
+import type { Permission } from '../modules/tokens/permissions.ts'
+import { requiredPermissions } from './auth.ts'
 import { ErrorEnvelopeSchema } from './schemas.ts'
 
 const STATUS_TEXT: Record<number, string> = {
@@ -14,6 +17,7 @@ const STATUS_TEXT: Record<number, string> = {
   409: 'Conflict',
   412: 'Precondition failed',
   413: 'Body too large',
+  414: 'URI too long',
   415: 'Unsupported media type',
   422: 'Unprocessable',
   429: 'Too many requests',
@@ -21,29 +25,110 @@ const STATUS_TEXT: Record<number, string> = {
   503: 'Unavailable',
 }
 
-function errorResponse(status: number) {
-  const codes = ERROR_CODES.filter((code) => ERROR_CATALOGUE[code].status === status && (status !== 409 || code.startsWith('IDEMPOTENCY')))
-  return { description: `${STATUS_TEXT[status] ?? 'Error'}. Codes: ${codes.join(', ')}.`, $ref: 'ErrorEnvelope#' }
+interface RouteShape {
+  method: string[]
+  url: string
+  public: boolean
+  hasBody: boolean
+  query: Record<string, unknown>
+  declared: readonly ErrorCode[]
+  permissions: string[]
 }
 
 /**
- * Adds to every route the error statuses the shared machinery can send, so the document lists
- * every status a route can answer with, not only the ones its handler throws.
+ * Every error code an operation can answer with: those the shared machinery sends, derived from the
+ * route's shape (authenticated, has a body, path ids, cursor, team_ids, POST, PUT), and the domain
+ * codes the route declares (config.errors). The document lists exactly these per status, and the
+ * contract fuzz suite fails when the server sends a code that is not listed.
  */
-function addSharedErrorResponses(route: RouteOptions): void {
+export function errorCodesOf(route: RouteShape): Map<number, ErrorCode[]> {
+  const codes = new Set<ErrorCode>(['VALIDATION_ERROR', 'INVALID_REQUEST', 'NOT_ACCEPTABLE', 'INTERNAL_ERROR', 'SERVICE_UNAVAILABLE', ...route.declared])
+  if (!route.public) for (const code of ['UNAUTHENTICATED', 'TOKEN_EXPIRED', 'TOKEN_REVOKED', 'TOKEN_MODE_NOT_ALLOWED', 'RATE_LIMIT_EXCEEDED'] as const) codes.add(code)
+  if (route.permissions.length > 0) codes.add('PERMISSION_DENIED')
+  const writes = route.method.some((m) => m === 'POST' || m === 'PUT' || m === 'DELETE')
+  if (writes) for (const code of ['INVALID_JSON', 'PAYLOAD_TOO_LARGE', 'UNSUPPORTED_MEDIA_TYPE'] as const) codes.add(code)
+  if (route.url.includes(':')) codes.add('NOT_FOUND').add('URI_TOO_LONG')
+  if ('cursor' in route.query) codes.add('INVALID_CURSOR')
+  if ('team_ids' in route.query) codes.add('INVALID_TEAM_IDS')
+  if (route.method.includes('PUT')) codes.add('PRECONDITION_FAILED')
+  if (route.method.includes('POST') && !route.public) codes.add('IDEMPOTENCY_REQUEST_IN_PROGRESS').add('IDEMPOTENCY_KEY_REUSED')
+  const byStatus = new Map<number, ErrorCode[]>()
+  for (const code of ERROR_CODES) {
+    if (!codes.has(code)) continue
+    const status = ERROR_CATALOGUE[code].status
+    byStatus.set(status, [...(byStatus.get(status) ?? []), code])
+  }
+  return byStatus
+}
+
+interface OperationExtras {
+  permissions: string[]
+  errors: Map<number, ErrorCode[]>
+  fieldsSelectable: boolean
+}
+
+function shapeOf(route: RouteOptions): RouteShape {
+  const schema = (route.schema ?? {}) as { body?: unknown; querystring?: { properties?: Record<string, unknown> } }
+  const config = (route.config ?? {}) as { public?: boolean; permission?: Permission | readonly Permission[]; errors?: readonly ErrorCode[] }
+  return {
+    method: Array.isArray(route.method) ? route.method : [route.method],
+    url: route.url,
+    public: Boolean(config.public),
+    hasBody: Boolean(schema.body),
+    query: schema.querystring?.properties ?? {},
+    declared: config.errors ?? [],
+    permissions: requiredPermissions(config.permission),
+  }
+}
+
+/**
+ * Every array and object a request can carry is bounded (maxItems, maxProperties), so the document
+ * says what the server enforces and no schema invites an unbounded input. A closed object's bound
+ * is its number of properties; an array without maxItems stops the server from starting.
+ */
+function requireBounds(route: RouteOptions): void {
+  const schema = (route.schema ?? {}) as Record<string, unknown>
+  const visit = (node: unknown, where: string): void => {
+    if (!node || typeof node !== 'object') return
+    const s = node as Record<string, unknown>
+    if (s.type === 'array' && typeof s.maxItems !== 'number') throw new Error(`${route.method} ${route.url}: ${where} is an array without maxItems`)
+    // path and query objects are bounded by the URL (16 KiB); a body's objects by their schema
+    if (s.type === 'object' && typeof s.maxProperties !== 'number' && where.startsWith('body')) {
+      if (s.additionalProperties !== false) throw new Error(`${route.method} ${route.url}: ${where} is an open object without maxProperties`)
+      s.maxProperties = Object.keys((s.properties as object | undefined) ?? {}).length
+    }
+    for (const [key, child] of Object.entries(s)) {
+      if (key === 'properties' && child && typeof child === 'object') for (const [name, prop] of Object.entries(child)) visit(prop, `${where}.${name}`)
+      else if (key === 'items' || key === 'anyOf' || key === 'oneOf' || key === 'allOf') (Array.isArray(child) ? child : [child]).forEach((c) => visit(c, where))
+    }
+  }
+  for (const part of ['params', 'querystring', 'body']) visit(schema[part], part)
+}
+
+/** Adds every error status the route can send to its response schemas (the envelope for each). */
+function addErrorResponses(route: RouteOptions, errors: Map<number, ErrorCode[]>): void {
   const schema = (route.schema ??= {}) as Record<string, unknown> & { response?: Record<string | number, unknown> }
-  if ((schema as { hide?: boolean }).hide) return
   const response = (schema.response ??= {})
-  const statuses = new Set<number>([406, 500])
-  const config = (route.config ?? {}) as { public?: boolean; permission?: string }
-  if (!config.public) statuses.add(401).add(429)
-  if (config.permission) statuses.add(403)
-  if (schema.body) statuses.add(400).add(413).add(415)
-  if (schema.querystring || schema.params || schema.headers) statuses.add(400)
-  if (route.url.includes(':')) statuses.add(404)
-  const methods = Array.isArray(route.method) ? route.method : [route.method]
-  if (methods.includes('POST') && !config.public) statuses.add(400).add(409).add(422)
-  for (const status of statuses) response[status] ??= errorResponse(status)
+  for (const [status, codes] of errors) response[status] = { description: `${STATUS_TEXT[status] ?? 'Error'}. Codes: ${codes.join(', ')}.`, $ref: 'ErrorEnvelope#' }
+}
+
+/** With fields=, an answer holds only the fields asked for: the document allows that shape too. */
+function partialOf(schema: Record<string, unknown>): Record<string, unknown> {
+  const { required: _required, ...rest } = schema
+  return { ...rest, minProperties: 1, description: 'With fields=: only the requested top-level fields.' }
+}
+
+function withPartialItems(content: Record<string, unknown> | undefined): void {
+  const media = content?.['application/json'] as { schema?: Record<string, unknown> } | undefined
+  const full = media?.schema
+  if (!media || !full) return
+  const properties = full.properties as Record<string, Record<string, unknown>> | undefined
+  const data = properties?.data
+  if (data && data.type === 'array' && properties?.pagination) {
+    media.schema = { ...full, properties: { ...properties, data: { ...data, items: { anyOf: [data.items, partialOf(data.items as Record<string, unknown>)] } } } }
+  } else {
+    media.schema = { anyOf: [full, partialOf(full)] }
+  }
 }
 
 export interface OpenApiOptions {
@@ -61,13 +146,22 @@ export function openApiPath(url: string): string {
 
 export async function installOpenApi(app: FastifyInstance, options: OpenApiOptions): Promise<void> {
   app.addSchema(ErrorEnvelopeSchema)
-  // every endpoint draws on exactly one rate-limit bucket; the document says which (x-rate-limit-bucket)
+  // every endpoint draws on exactly one rate-limit bucket; the document says which (x-rate-limit-bucket),
+  // with the permissions it needs and the error codes it can send
   const buckets = new Map<string, string>()
+  const extras = new Map<string, OperationExtras>()
   app.addHook('onRoute', (route) => {
-    addSharedErrorResponses(route)
+    if ((route.schema as { hide?: boolean } | undefined)?.hide) return
+    const shape = shapeOf(route)
+    requireBounds(route)
+    const errors = errorCodesOf(shape)
+    addErrorResponses(route, errors)
     const bucket = (route.config as { bucket?: string } | undefined)?.bucket
-    const methods = Array.isArray(route.method) ? route.method : [route.method]
-    if (bucket) for (const method of methods) buckets.set(`${method.toLowerCase()} ${openApiPath(route.url)}`, bucket)
+    for (const method of shape.method) {
+      const key = `${method.toLowerCase()} ${openApiPath(route.url)}`
+      if (bucket) buckets.set(key, bucket)
+      extras.set(key, { permissions: shape.permissions, errors, fieldsSelectable: 'fields' in shape.query })
+    }
   })
   await app.register(swagger, {
     openapi: {
@@ -101,11 +195,23 @@ export async function installOpenApi(app: FastifyInstance, options: OpenApiOptio
       const document = (documentObject as { openapiObject: { paths?: Record<string, Record<string, Record<string, unknown>>> } }).openapiObject
       for (const [path, operations] of Object.entries(document.paths ?? {})) {
         for (const [method, operation] of Object.entries(operations)) {
+          const extra = extras.get(`${method} ${path}`)
+          const notes: string[] = []
+          if (extra) {
+            operation['x-required-permissions'] = extra.permissions
+            if ((operation.security as unknown[] | undefined)?.length === 0) notes.push('No token needed.')
+            else if (extra.permissions.length === 0) notes.push('Permission: any valid token.')
+            else notes.push(`Permission: ${extra.permissions.map((p) => `\`${p}\``).join(' and ')}.`)
+            const responses = (operation.responses ?? {}) as Record<string, Record<string, unknown>>
+            for (const [status, codes] of extra.errors) if (responses[status]) responses[status]['x-error-codes'] = codes
+            if (extra.fieldsSelectable) withPartialItems(responses['200']?.content as Record<string, unknown> | undefined)
+          }
           const bucket = buckets.get(`${method} ${path}`)
-          if (!bucket) continue
-          operation['x-rate-limit-bucket'] = bucket
-          const note = `Rate-limit bucket: \`${bucket}\`.`
-          operation.description = operation.description ? `${operation.description}\n\n${note}` : note
+          if (bucket) {
+            operation['x-rate-limit-bucket'] = bucket
+            notes.push(`Rate-limit bucket: \`${bucket}\`.`)
+          }
+          if (notes.length > 0) operation.description = [operation.description, notes.join(' ')].filter(Boolean).join('\n\n')
         }
       }
       return document
@@ -182,7 +288,7 @@ export async function installOpenApi(app: FastifyInstance, options: OpenApiOptio
     '/docs/errors',
     {
       config: { public: true, produces: ['text/html'] },
-      schema: { operationId: 'getErrorDocs', summary: 'Human-readable error catalogue', tags: ['Service'], security: [], response: { 200: { description: 'HTML page.', type: 'string' } } },
+      schema: { operationId: 'getErrorDocs', summary: 'Human-readable error catalogue', tags: ['Service'], security: [], response: { 200: { description: 'HTML page.', content: { 'text/html': { schema: { type: 'string' } } } } } },
     },
     async (_request, reply) => {
       const rows = ERROR_CODES.map((code) => {

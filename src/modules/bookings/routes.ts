@@ -8,6 +8,7 @@ import { PathId, commaList, listOf } from '../../http/schemas.ts'
 import type { Clock } from '../../platform/clock.ts'
 import type { Db } from '../../platform/db.ts'
 import { FieldErrors, field, notFound, parseCommaList } from '../../platform/errors.ts'
+import type { ErrorCode } from '../../platform/errors.ts'
 import { isCalendarDate } from '../../platform/dates.ts'
 import { findCustomer } from '../customers/repository.ts'
 import { listBookings } from './repository.ts'
@@ -31,8 +32,6 @@ export const bookingSpec: ListSpec = {
 
 const FieldsQuery = Type.Object({ fields: Type.Optional(Type.String({ maxLength: 1000 })) }, { additionalProperties: false })
 const IfMatch = Type.Object({ 'if-match': Type.Optional(Type.String({ description: 'The ETag from GET; 412 when the booking changed since.' })) })
-const conflict = (codes: string) => ({ description: `Conflict. Codes: ${codes}.`, $ref: 'ErrorEnvelope#' })
-const stale = { description: 'Stale If-Match. Codes: PRECONDITION_FAILED.', $ref: 'ErrorEnvelope#' }
 
 const filterQuery = {
   status: commaList(BOOKING_STATUSES, 'status=CONFIRMED,ISSUED. '),
@@ -93,7 +92,8 @@ export const bookingRoutes: FastifyPluginAsyncTypebox<{ db: Db; clock: Clock; cu
   app.get(
     '/v1/customers/:id/bookings',
     {
-      config: { permission: 'booking.read', bucket: 'read' },
+      // a customer's bookings say who the customer is: both reads are needed
+      config: { permission: ['customer.read', 'booking.read'], bucket: 'read' },
       schema: {
         operationId: 'listCustomerBookings',
         summary: 'List a customer\'s bookings',
@@ -119,6 +119,7 @@ export const bookingRoutes: FastifyPluginAsyncTypebox<{ db: Db; clock: Clock; cu
       config: {
         permission: 'booking.create.partner',
         bucket: 'booking_create',
+        errors: ['NOT_FOUND', 'INVALID_TEAM_IDS', 'EXTERNAL_BOOKING_ID_REQUIRED', 'LISTING_NOT_BOOKABLE', 'LISTING_UNAVAILABLE', 'PRICE_CHANGED', 'EXTERNAL_BOOKING_DUPLICATE'],
         fieldChecks: (request, errors) => checkStay(errors, field(request.body, 'check_in'), field(request.body, 'check_out'), clock.now().toISOString().slice(0, 10)),
       },
       schema: {
@@ -129,7 +130,7 @@ export const bookingRoutes: FastifyPluginAsyncTypebox<{ db: Db; clock: Clock; cu
           'Errors that no retry can fix come first: 404 (listing, customer), LISTING_NOT_BOOKABLE, EXTERNAL_BOOKING_DUPLICATE, LISTING_UNAVAILABLE, then PRICE_CHANGED.',
         tags,
         body: CreateBookingBody,
-        response: { 201: BookingSchema, 409: conflict('LISTING_NOT_BOOKABLE, LISTING_UNAVAILABLE, PRICE_CHANGED, EXTERNAL_BOOKING_DUPLICATE') },
+        response: { 201: BookingSchema },
       },
     },
     async (request, reply) => {
@@ -147,27 +148,27 @@ export const bookingRoutes: FastifyPluginAsyncTypebox<{ db: Db; clock: Clock; cu
     async (request, reply) => sendResource(request, reply, await svc(request).bookings.get(scopeOf(callerOf(request)), request.params.id), bookingSpec, request.query.fields),
   )
 
-  const action = (name: string, summary: string, description: string, permission: 'booking.create.partner' | 'booking.issue', bucket: 'write' | 'ticket_issue', codes: string) => ({
-    config: { permission, bucket },
-    schema: { operationId: `${name}Booking`, summary, description, tags, params: PathId, response: { 200: BookingSchema, 409: conflict(codes) } },
+  const action = (name: string, summary: string, description: string, permission: 'booking.create.partner' | 'booking.issue', bucket: 'write' | 'ticket_issue', errors: ErrorCode[]) => ({
+    config: { permission, bucket, errors },
+    schema: { operationId: `${name}Booking`, summary, description, tags, params: PathId, response: { 200: BookingSchema } },
   })
 
   app.post(
     '/v1/bookings/:id(^[^:/]+)::confirm',
-    action('confirm', 'Confirm a held booking', 'HELD → CONFIRMED, before the hold lapses.', 'booking.create.partner', 'write', 'BOOKING_HOLD_EXPIRED, BOOKING_INVALID_TRANSITION'),
+    action('confirm', 'Confirm a held booking', 'HELD → CONFIRMED, before the hold lapses.', 'booking.create.partner', 'write', ['BOOKING_HOLD_EXPIRED', 'BOOKING_INVALID_TRANSITION']),
     async (request) => svc(request).bookings.confirm(scopeOf(callerOf(request)), request.params.id),
   )
 
   app.post(
     '/v1/bookings/:id(^[^:/]+)::issue',
-    action('issue', 'Issue the voucher', 'CONFIRMED → ISSUED; the booking gains its voucher_number.', 'booking.issue', 'ticket_issue', 'BOOKING_INVALID_TRANSITION'),
+    action('issue', 'Issue the voucher', 'CONFIRMED → ISSUED; the booking gains its voucher_number.', 'booking.issue', 'ticket_issue', ['BOOKING_INVALID_TRANSITION']),
     async (request) => svc(request).bookings.issue(scopeOf(callerOf(request)), request.params.id),
   )
 
   app.post(
     '/v1/bookings/:id(^[^:/]+)::cancel',
     {
-      config: { permission: 'booking.create.partner', bucket: 'write' },
+      config: { permission: 'booking.create.partner', bucket: 'write', errors: ['BOOKING_INVALID_TRANSITION'] },
       schema: {
         operationId: 'cancelBooking',
         summary: 'Cancel a booking',
@@ -175,7 +176,7 @@ export const bookingRoutes: FastifyPluginAsyncTypebox<{ db: Db; clock: Clock; cu
         tags,
         params: PathId,
         body: CancelBody,
-        response: { 200: BookingSchema, 409: conflict('BOOKING_INVALID_TRANSITION') },
+        response: { 200: BookingSchema },
       },
     },
     async (request) => svc(request).bookings.cancel(scopeOf(callerOf(request)), request.params.id, request.body.reason),
@@ -184,7 +185,7 @@ export const bookingRoutes: FastifyPluginAsyncTypebox<{ db: Db; clock: Clock; cu
   app.put(
     '/v1/bookings/:id/guest-details',
     {
-      config: { permission: 'booking.create.partner', bucket: 'write' },
+      config: { permission: 'booking.create.partner', bucket: 'write', errors: ['BOOKING_INVALID_TRANSITION'] },
       schema: {
         operationId: 'replaceBookingGuestDetails',
         summary: 'Replace the guest details',
@@ -192,7 +193,7 @@ export const bookingRoutes: FastifyPluginAsyncTypebox<{ db: Db; clock: Clock; cu
         params: PathId,
         headers: IfMatch,
         body: GuestDetailsBody,
-        response: { 200: BookingSchema, 409: conflict('BOOKING_INVALID_TRANSITION'), 412: stale },
+        response: { 200: BookingSchema },
       },
     },
     async (request, reply) => {
@@ -208,6 +209,7 @@ export const bookingRoutes: FastifyPluginAsyncTypebox<{ db: Db; clock: Clock; cu
       config: {
         permission: 'booking.create.partner',
         bucket: 'write',
+        errors: ['LISTING_NOT_BOOKABLE', 'LISTING_UNAVAILABLE', 'PRICE_CHANGED', 'BOOKING_INVALID_TRANSITION'],
         fieldChecks: (request, errors) => checkStay(errors, field(request.body, 'check_in'), field(request.body, 'check_out'), clock.now().toISOString().slice(0, 10)),
       },
       schema: {
@@ -218,7 +220,7 @@ export const bookingRoutes: FastifyPluginAsyncTypebox<{ db: Db; clock: Clock; cu
         params: PathId,
         headers: IfMatch,
         body: StayBody,
-        response: { 200: BookingSchema, 409: conflict('LISTING_NOT_BOOKABLE, LISTING_UNAVAILABLE, PRICE_CHANGED, BOOKING_INVALID_TRANSITION'), 412: stale },
+        response: { 200: BookingSchema },
       },
     },
     async (request, reply) => {

@@ -55,7 +55,7 @@ export const customerRoutes: FastifyPluginAsyncTypebox<{ db: Db; cursors: Cursor
   app.post(
     '/v1/customers',
     {
-      config: { permission: 'customer.write', bucket: 'write', fieldChecks: (request, errors) => void checkCustomerCodes(request.body, errors) },
+      config: { permission: 'customer.write', bucket: 'write', errors: ['INVALID_TEAM_IDS'], fieldChecks: (request, errors) => void checkCustomerCodes(request.body, errors) },
       schema: { operationId: 'createCustomer', summary: 'Create a customer', tags, body: CreateCustomerBody, response: { 201: CustomerSchema } },
     },
     async (request, reply) => {
@@ -85,7 +85,7 @@ export const customerRoutes: FastifyPluginAsyncTypebox<{ db: Db; cursors: Cursor
         params: PathId,
         headers: IfMatch,
         body: ReplaceCustomerBody,
-        response: { 200: CustomerSchema, 412: { description: 'Stale If-Match. Codes: PRECONDITION_FAILED.', $ref: 'ErrorEnvelope#' } },
+        response: { 200: CustomerSchema },
       },
     },
     async (request, reply) => {
@@ -98,14 +98,14 @@ export const customerRoutes: FastifyPluginAsyncTypebox<{ db: Db; cursors: Cursor
   app.delete(
     '/v1/customers/:id',
     {
-      config: { permission: 'customer.write', bucket: 'write' },
+      config: { permission: 'customer.write', bucket: 'write', errors: ['CUSTOMER_HAS_LIVE_BOOKINGS'] },
       schema: {
         operationId: 'deleteCustomer',
         summary: 'Delete a customer',
         description: 'Refused with 409 CUSTOMER_HAS_LIVE_BOOKINGS while the customer has held, confirmed or issued bookings.',
         tags,
         params: PathId,
-        response: { 204: { description: 'Deleted.', type: 'null' }, 409: { description: 'Codes: CUSTOMER_HAS_LIVE_BOOKINGS.', $ref: 'ErrorEnvelope#' } },
+        response: { 204: { description: 'Deleted.', type: 'null' } },
       },
     },
     async (request, reply) => {

@@ -71,7 +71,7 @@ export const listingRoutes: FastifyPluginAsyncTypebox<{ db: Db; clock: Clock; cu
   app.post(
     '/v1/listings',
     {
-      config: { permission: 'listing.write', bucket: 'write', fieldChecks: (request, errors) => void checkListingCodes(request.body, errors) },
+      config: { permission: 'listing.write', bucket: 'write', errors: ['INVALID_TEAM_IDS'], fieldChecks: (request, errors) => void checkListingCodes(request.body, errors) },
       schema: { operationId: 'createListing', summary: 'Create a listing', tags, body: CreateListingBody, response: { 201: ListingSchema } },
     },
     async (request, reply) => {
@@ -92,7 +92,7 @@ export const listingRoutes: FastifyPluginAsyncTypebox<{ db: Db; clock: Clock; cu
   app.put(
     '/v1/listings/:id',
     {
-      config: { permission: 'listing.write', bucket: 'write', fieldChecks: (request, errors) => void checkListingCodes(request.body, errors) },
+      config: { permission: 'listing.write', bucket: 'write', errors: ['CONFLICT'], fieldChecks: (request, errors) => void checkListingCodes(request.body, errors) },
       schema: {
         operationId: 'replaceListing',
         summary: 'Replace a listing',
@@ -101,7 +101,7 @@ export const listingRoutes: FastifyPluginAsyncTypebox<{ db: Db; clock: Clock; cu
         params: PathId,
         headers: IfMatch,
         body: ReplaceListingBody,
-        response: { 200: ListingSchema, 409: { description: 'Conflict. Codes: CONFLICT (archived).', $ref: 'ErrorEnvelope#' }, 412: { description: 'Stale If-Match. Codes: PRECONDITION_FAILED.', $ref: 'ErrorEnvelope#' } },
+        response: { 200: ListingSchema },
       },
     },
     async (request, reply) => {

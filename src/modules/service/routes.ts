@@ -33,7 +33,7 @@ export const serviceRoutes: FastifyPluginAsyncTypebox<{ db: Db; metrics: Metrics
         description: 'Answers 503 SERVICE_UNAVAILABLE when the database does not answer within 2 s.',
         tags: ['Service'],
         security: [],
-        response: { 200: Type.Object({ status: Type.Literal('ready'), database: Type.String() }), 503: { description: 'Not ready. Codes: SERVICE_UNAVAILABLE.', $ref: 'ErrorEnvelope#' } },
+        response: { 200: Type.Object({ status: Type.Literal('ready'), database: Type.String() }) },
       },
     },
     async () => {
@@ -64,7 +64,7 @@ export const serviceRoutes: FastifyPluginAsyncTypebox<{ db: Db; metrics: Metrics
         description: 'Requests by route and status, latency histogram, token cache and database query counters.',
         tags: ['Service'],
         security: [],
-        response: { 200: { description: 'Prometheus text exposition format.', type: 'string' } },
+        response: { 200: { description: 'Prometheus text exposition format.', content: { 'text/plain': { schema: { type: 'string' } } } } },
       },
     },
     async (_request, reply) => reply.type(metrics.registry.contentType).send(await metrics.registry.metrics()),

@@ -17,7 +17,7 @@ export const tokenRoutes: FastifyPluginAsyncTypebox<TokenRoutesOptions> = async 
   app.post(
     '/v1/tokens',
     {
-      config: { permission: 'token.manage', bucket: 'write' },
+      config: { permission: 'token.manage', bucket: 'write', errors: ['TOKEN_SCOPE_EXCEEDED', 'INVALID_TEAM_IDS', 'CONFLICT'] },
       schema: {
         operationId: 'createToken',
         summary: 'Create a personal access token',
@@ -84,7 +84,7 @@ export const tokenRoutes: FastifyPluginAsyncTypebox<TokenRoutesOptions> = async 
   app.post(
     '/v1/tokens/:id(^[^:/]+)::rotate',
     {
-      config: { permission: 'token.manage', bucket: 'write' },
+      config: { permission: 'token.manage', bucket: 'write', errors: ['CONFLICT'] },
       // the body is optional: no body means the default grace period
       preValidation: async (request) => {
         request.body ??= {}
