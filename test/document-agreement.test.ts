@@ -55,7 +55,7 @@ describe('the document says what the server sends', () => {
   })
 
   it('409 CONFLICT is listed where it is sent', () => {
-    for (const [path, method] of [['/v1/listings/{id}', 'put'], ['/v1/tokens', 'post'], ['/v1/tokens/{id}:rotate', 'post']]) {
+    for (const [path, method] of [['/v1/listings/{id}', 'put'], ['/v1/tokens', 'post'], ['/v1/tokens/{id}:rotate', 'post']] as const) {
       expect(doc.paths[path]![method]!.responses['409']!['x-error-codes'], `${method} ${path}`).toContain('CONFLICT')
     }
   })

@@ -6,6 +6,7 @@ import { ERROR_CATALOGUE, ERROR_CODES } from '../platform/errors.ts'
 import type { ErrorCode } from '../platform/errors.ts'
 import type { Permission } from '../modules/tokens/permissions.ts'
 import { requiredPermissions } from './auth.ts'
+import { PERMISSIONS, ROLES, ROLE_PERMISSIONS } from '../modules/tokens/permissions.ts'
 import { ErrorEnvelopeSchema } from './schemas.ts'
 
 const STATUS_TEXT: Record<number, string> = {
@@ -131,6 +132,22 @@ function withPartialItems(content: Record<string, unknown> | undefined): void {
   }
 }
 
+/**
+ * The one table of authorization rules, rendered into the document (and so into /docs): what each
+ * role may do. A token's permissions are its role's, narrowed by its scopes; each operation names
+ * the permissions it needs (x-required-permissions), and needs all of them.
+ */
+function permissionTable(): string {
+  const header = `| permission | ${ROLES.join(' | ')} |\n|---|${ROLES.map(() => '---').join('|')}|`
+  const rows = PERMISSIONS.map((p) => `| \`${p}\` | ${ROLES.map((r) => (ROLE_PERMISSIONS[r].includes(p) ? '✓' : '')).join(' | ')} |`)
+  return (
+    '## Permissions\n\nA token acts with its role\'s permissions, narrowed by its `scopes`. Each operation states the permissions it needs ' +
+    '(`x-required-permissions`, all of them); a missing one is `403 PERMISSION_DENIED` naming it in `details.required_permission`. ' +
+    '`GET /v1/me` and `/v1/teams` need only a valid token. A token sees and manages only tokens within its own teams, permissions and expiry.\n\n' +
+    [header, ...rows].join('\n')
+  )
+}
+
 export interface OpenApiOptions {
   publicBaseUrl: string
 }
@@ -172,7 +189,8 @@ export async function installOpenApi(app: FastifyInstance, options: OpenApiOptio
         description:
           'The travoBooks public REST API for partners: listings, availability, customers, bookings, tokens and more.\n\n' +
           'Authenticate with `Authorization: Bearer tvb_test_…` (or `tvb_live_…`). Every error uses one envelope; ' +
-          'the catalogue of codes is at [/v1/errors](/v1/errors). Every response carries `X-Request-Id`.',
+          'the catalogue of codes is at [/v1/errors](/v1/errors). Every response carries `X-Request-Id`.\n\n' +
+          permissionTable(),
         contact: { name: 'travoBooks API', url: `${options.publicBaseUrl}/docs` },
         license: { name: 'Proprietary', identifier: 'LicenseRef-Proprietary' },
       },
