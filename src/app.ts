@@ -1,5 +1,5 @@
 import Fastify, { LogController } from 'fastify'
-import type { FastifyBaseLogger, FastifyInstance } from 'fastify'
+import type { FastifyBaseLogger, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import { pino } from 'pino'
 import type { Config } from './config.ts'
@@ -83,6 +83,8 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   const routes = new RouteTable()
   const metrics = createMetrics(db)
 
+  // set once the verifier and limiter exist (below); the router's own refusals use it
+  let chargeUnrouted: (request: FastifyRequest, reply: FastifyReply) => Promise<void> = async () => {}
   const app = Fastify({
     loggerInstance: logger,
     logController: new LogController({ disableRequestLogging: true, requestIdLogLabel: 'request_id' }),
@@ -99,7 +101,11 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     frameworkErrors: (error, request, reply) => {
       reply.header('x-request-id', request.id)
       reply.headers(standardHeaders(request.url))
-      sendError(reply, toApiError(error, request), config.publicBaseUrl)
+      // like an unknown route: with a token, authenticated and charged, so the answer has its headers
+      void chargeUnrouted(request, reply).then(
+        () => sendError(reply, toApiError(error, request), config.publicBaseUrl),
+        (refusal: unknown) => sendError(reply, toApiError(refusal, request), config.publicBaseUrl),
+      )
     },
     requestTimeout: 30_000,
     connectionTimeout: 60_000,
@@ -187,6 +193,11 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     checkPermission(request)
   })
   app.addHook('preValidation', async (request) => guardPathAndQuery(request))
+  chargeUnrouted = async (request, reply) => {
+    if (!request.headers.authorization) return
+    request.auth = await verifier.authenticate(request.headers.authorization, request.ip)
+    await chargeRateLimit(request, reply, true)
+  }
   installRequestContext(app, metrics, () => closing)
   installIdempotency(app, db, clock, config.publicBaseUrl, servicesOn)
   installErrorHandling(app, routes, config.publicBaseUrl)

@@ -71,7 +71,7 @@ export interface ListSpec {
 export function listQuerySchema(spec: ListSpec) {
   const sorts = Object.keys(spec.sortKeys).flatMap((k) => [k, `-${k}`])
   return {
-    limit: Type.Integer({ minimum: 1, maximum: 100, default: 20, description: 'Items per page, 1–100 (default 20).' }),
+    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, default: 20, description: 'Items per page, 1–100 (default 20).' })),
     cursor: Type.Optional(Type.String({ minLength: 1, maxLength: 1024, description: 'pagination.next_cursor of the previous page.' })),
     sort: Type.Optional(Type.Unsafe<string>({ type: 'string', enum: sorts, description: `Sort key; a leading - sorts descending. Default ${spec.defaultSort}.` })),
     fields: Type.Optional(Type.String({ maxLength: 1000, description: `Comma-separated top-level fields to return: ${spec.fields.join(', ')}.` })),

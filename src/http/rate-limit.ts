@@ -30,12 +30,12 @@ export function rateLimitExceeded(bucket: string, charge: Charge, nowMs: number,
  * Charges every authenticated request to its route's bucket, per partner × mode × bucket, and sets
  * the headers before anything else can fail, so errors and 429s carry them too.
  */
-export function rateLimiter(store: RateLimitStore, clock: Clock): (request: FastifyRequest, reply: FastifyReply) => Promise<void> {
-  return async (request, reply) => {
+export function rateLimiter(store: RateLimitStore, clock: Clock): (request: FastifyRequest, reply: FastifyReply, unrouted?: boolean) => Promise<void> {
+  return async (request, reply, unrouted = false) => {
     const auth = request.auth
     if (!auth) return
-    // an unknown route under /v1 with a token draws on the read bucket
-    const bucket = request.is404 ? 'read' : request.routeOptions.config.bucket
+    // an unknown route (or a URL the router refused) with a token draws on the read bucket
+    const bucket = unrouted || request.is404 ? 'read' : request.routeOptions.config.bucket
     if (!bucket) return
     const limit = auth.rateLimits[bucket]
     const charge = await store.consume(`${auth.partnerId}:${auth.mode}:${bucket}`, limit)

@@ -154,19 +154,19 @@ export const bookingRoutes: FastifyPluginAsyncTypebox<{ db: Db; clock: Clock; cu
   })
 
   app.post(
-    '/v1/bookings/:id(^[^:/]+)::confirm',
+    '/v1/bookings/:id(^.+)::confirm',
     action('confirm', 'Confirm a held booking', 'HELD → CONFIRMED, before the hold lapses.', 'booking.create.partner', 'write', ['BOOKING_HOLD_EXPIRED', 'BOOKING_INVALID_TRANSITION']),
     async (request) => svc(request).bookings.confirm(scopeOf(callerOf(request)), request.params.id),
   )
 
   app.post(
-    '/v1/bookings/:id(^[^:/]+)::issue',
+    '/v1/bookings/:id(^.+)::issue',
     action('issue', 'Issue the voucher', 'CONFIRMED → ISSUED; the booking gains its voucher_number.', 'booking.issue', 'ticket_issue', ['BOOKING_INVALID_TRANSITION']),
     async (request) => svc(request).bookings.issue(scopeOf(callerOf(request)), request.params.id),
   )
 
   app.post(
-    '/v1/bookings/:id(^[^:/]+)::cancel',
+    '/v1/bookings/:id(^.+)::cancel',
     {
       config: { permission: 'booking.create.partner', bucket: 'write', errors: ['BOOKING_INVALID_TRANSITION'] },
       schema: {

@@ -173,7 +173,7 @@ export const listingRoutes: FastifyPluginAsyncTypebox<{ db: Db; clock: Clock; cu
             country_code: Type.Optional(Type.String({ pattern: '^[A-Z]{2}$' })),
             province_code: Type.Optional(Type.String({ pattern: '^[A-Z0-9]{1,3}$' })),
             q: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
-            limit: Type.Integer({ minimum: 1, maximum: 100, default: 20 }),
+            limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, default: 20 })),
             cursor: Type.Optional(Type.String({ minLength: 1, maxLength: 1024 })),
             team_ids: listQuerySchema(listingSpec).team_ids,
           },

@@ -82,12 +82,12 @@ export const tokenRoutes: FastifyPluginAsyncTypebox<TokenRoutesOptions> = async 
   )
 
   app.post(
-    '/v1/tokens/:id(^[^:/]+)::rotate',
+    '/v1/tokens/:id(^.+)::rotate',
     {
       config: { permission: 'token.manage', bucket: 'write', errors: ['CONFLICT'] },
       // the body is optional: no body means the default grace period
       preValidation: async (request) => {
-        request.body ??= {}
+        if (request.body === undefined) request.body = {}
       },
       schema: {
         operationId: 'rotateToken',
