@@ -1,6 +1,7 @@
 import { ConfigError, loadConfig } from './config.ts'
 import { openDb } from './platform/db.ts'
 import { migrate } from './platform/migrate.ts'
+import { DataDirLockedError } from './platform/data-dir-lock.ts'
 
 /** The HTTP server entrypoint: npm start. */
 async function main(): Promise<void> {
@@ -10,6 +11,8 @@ async function main(): Promise<void> {
     await migrate(db)
     return db
   })
+  // awaited below; until then a refusal (another process owns the data directory) is not unhandled
+  opening.catch(() => {})
   const [{ buildApp }, { Sweeper }, { firstRun }, { systemClock }] = await Promise.all([
     import('./app.ts'),
     import('./modules/bookings/sweeper.ts'),
@@ -17,7 +20,8 @@ async function main(): Promise<void> {
     import('./platform/clock.ts'),
   ])
   const db = await opening
-  const { app, bookings } = await buildApp({ config, db })
+  const { app, bookings, verifier } = await buildApp({ config, db })
+  let adminChannel: { close(): Promise<void> } | undefined
   const banner = config.seedDemo ? await firstRun(db, config) : null
   const sweeper = new Sweeper({ bookings, db, clock: systemClock, log: app.log }, config.holdSweepSeconds * 1000)
   if (config.holdSweepSeconds > 0) sweeper.start()
@@ -28,6 +32,7 @@ async function main(): Promise<void> {
     closing = true
     app.log.info({ signal }, 'shutting down: no new connections, finishing in-flight requests')
     try {
+      await adminChannel?.close()
       await app.close()
       await sweeper.stop()
       await db.close()
@@ -44,6 +49,14 @@ async function main(): Promise<void> {
   process.on('SIGINT', () => void shutdown('SIGINT'))
 
   await app.listen({ port: config.port, host: config.host })
+  // the CLI reaches an embedded database through this server, never as a second writer
+  const lock = db.dataDirLock
+  if (lock) {
+    const [{ adminSocketPath, startAdminChannel }, { runCaptured }] = await Promise.all([import('./cli/admin-channel.ts'), import('./cli/main.ts')])
+    const socketPath = adminSocketPath(config.dataDir)
+    adminChannel = await startAdminChannel(socketPath, (argv) => runCaptured(argv, db, (tokenId) => verifier.evictToken(tokenId)))
+    lock.setAdminSocket(socketPath)
+  }
   const where = config.databaseUrl ? 'PostgreSQL (DATABASE_URL)' : `embedded PGlite in ${config.dataDir}`
   process.stdout.write(`\ntravoBooks API listening on ${config.publicBaseUrl} — database: ${where}\n`)
   process.stdout.write(`API reference: ${config.publicBaseUrl}/docs   OpenAPI: ${config.publicBaseUrl}/openapi.json\n`)
@@ -60,7 +73,9 @@ function flushLogs(log: unknown): Promise<void> {
 }
 
 main().catch((error: unknown) => {
-  if (error instanceof ConfigError) {
+  if (error instanceof DataDirLockedError) {
+    process.stderr.write(`failed to start: ${error.message}\n`)
+  } else if (error instanceof ConfigError) {
     process.stderr.write(`configuration error: ${error.message}\n`)
   } else {
     process.stderr.write(`failed to start: ${error instanceof Error ? error.message : String(error)}\n`)

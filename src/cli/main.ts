@@ -18,6 +18,9 @@ import type { Db } from '../platform/db.ts'
 import { ApiError } from '../platform/errors.ts'
 import { isIdOf } from '../platform/ids.ts'
 import { migrate } from '../platform/migrate.ts'
+import { readLockOwner } from '../platform/data-dir-lock.ts'
+import { callAdminChannel } from './admin-channel.ts'
+import type { CommandResult } from './admin-channel.ts'
 
 const USAGE = `Usage: tvb <command> [options]
 
@@ -43,7 +46,7 @@ Commands:
                                             buckets: ${BUCKETS.join(', ')}
   openapi [--out FILE]                      write the OpenAPI document (default: stdout)
 
-The database is DATABASE_URL when set, otherwise the embedded PGlite in DATA_DIR (./data).
+The database is DATABASE_URL when set, otherwise the embedded PGlite in DATA_DIR (./data). While a\nserver runs on that data directory, commands run inside it (it owns the directory).
 `
 
 class UsageError extends Error {}
@@ -78,19 +81,35 @@ function modeOf(values: Values): Mode {
   return mode
 }
 
-async function withDb<T>(config: Config, fn: (db: Db) => Promise<T>): Promise<T> {
-  const db = await openDb({ databaseUrl: config.databaseUrl, dataDir: config.dataDir })
-  try {
-    await migrate(db)
-    return await fn(db)
-  } finally {
-    await db.close()
+/**
+ * Where a command's output goes and how it reaches the database: locally (the CLI opens the
+ * database itself) or inside the running server, through its admin channel, when the server owns
+ * the embedded data directory (a second writer would lose data).
+ */
+export interface CliIo {
+  out(line: string): void
+  withDb<T>(fn: (db: Db) => Promise<T>): Promise<T>
+  /** Told when a command revokes a token, so a running server drops it from its cache at once. */
+  onTokenChanged(tokenId: string): void
+}
+
+function localIo(config: Config): CliIo {
+  return {
+    out: (line) => process.stdout.write(line + '\n'),
+    async withDb(fn) {
+      const db = await openDb({ databaseUrl: config.databaseUrl, dataDir: config.dataDir })
+      try {
+        await migrate(db)
+        return await fn(db)
+      } finally {
+        await db.close()
+      }
+    },
+    onTokenChanged: () => {},
   }
 }
 
-const out = (line: string) => process.stdout.write(line + '\n')
-
-export async function run(argv: string[]): Promise<void> {
+export async function run(argv: string[], io?: CliIo): Promise<void> {
   let parsed
   try {
     parsed = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true })
@@ -100,11 +119,14 @@ export async function run(argv: string[]): Promise<void> {
   const { values, positionals } = parsed
   const [command, sub, ...rest] = positionals
   if (values.help || !command) {
-    out(USAGE)
+    process.stdout.write(USAGE + '\n')
     if (!command && !values.help) throw new UsageError('a command is required')
     return
   }
   const config = loadConfig()
+  const { out, withDb: on } = io ?? localIo(config)
+  const withDb = <T>(_config: Config, fn: (db: Db) => Promise<T>) => on(fn)
+  const onTokenChanged = io?.onTokenChanged ?? (() => {})
   const key = sub && !['openapi', 'migrate', 'demo'].includes(command) ? `${command} ${sub}` : command
   if (rest.length > 0 && key !== 'tokens revoke') throw new UsageError(`unexpected argument "${rest[0]}"`)
 
@@ -197,7 +219,7 @@ export async function run(argv: string[]): Promise<void> {
       return withDb(config, async (db) => {
         const id = rest[0] ?? values.name
         if (!id || !isIdOf('token', id)) throw new UsageError('tokens revoke needs a token id (tok_…)')
-        const tokens = new TokenService({ db, clock: systemClock, onTokenChanged: () => {} })
+        const tokens = new TokenService({ db, clock: systemClock, onTokenChanged })
         const token = await tokens.revokeById(id)
         out(`revoked ${token.id} at ${token.revoked_at}`)
       })
@@ -254,22 +276,73 @@ function flushed(): Promise<void> {
   return new Promise((resolve) => process.stdout.write('', () => resolve()))
 }
 
+/** The exit code for an error, its message written to err: usage 2, a refused operation 1. */
+function failure(error: unknown, err: (text: string) => void): number {
+  if (error instanceof UsageError || error instanceof ConfigError) {
+    err(`tvb: ${error.message} (see tvb --help)\n`)
+    return 2
+  }
+  if (error instanceof ApiError) {
+    err(`tvb: ${error.message}${error.details ? ' ' + JSON.stringify(error.details) : ''}\n`)
+    return 1
+  }
+  err(`tvb: ${(error as Error).message}\n`)
+  return 1
+}
+
+/** Runs a command on the given database, capturing its output: what the server's admin channel answers. */
+export async function runCaptured(argv: string[], db: Db, onTokenChanged: (tokenId: string) => void): Promise<CommandResult> {
+  let stdout = ''
+  let stderr = ''
+  const io: CliIo = { out: (line) => (stdout += line + '\n'), withDb: (fn) => fn(db), onTokenChanged }
+  try {
+    await run(argv, io)
+    return { code: 0, stdout, stderr }
+  } catch (error) {
+    const code = failure(error, (text) => (stderr += text))
+    return { code, stdout, stderr }
+  }
+}
+
+const LOCAL_ONLY = new Set(['openapi'])
+const OWNER_WAIT_MS = 10_000
+
+/**
+ * When a server owns the embedded data directory, the command runs inside it (through its admin
+ * channel) instead of opening the directory as a second writer. null: run here.
+ */
+async function viaRunningServer(argv: string[]): Promise<CommandResult | null> {
+  const command = argv.find((a) => !a.startsWith('-'))
+  if (!command || LOCAL_ONLY.has(command) || argv.includes('--help') || argv.includes('-h')) return null
+  const config = loadConfig()
+  if (config.databaseUrl) return null
+  const deadline = Date.now() + OWNER_WAIT_MS
+  for (;;) {
+    const owner = readLockOwner(config.dataDir)
+    if (!owner) return null
+    // the owner is still starting: its admin channel opens once it serves
+    if (owner.adminSocket) return callAdminChannel(owner.adminSocket, argv)
+    if (Date.now() > deadline) {
+      return { code: 1, stdout: '', stderr: `tvb: ${config.dataDir} is held by PID ${owner.pid}, which opened no admin channel; stop it, or use DATABASE_URL\n` }
+    }
+    await new Promise((r) => setTimeout(r, 200))
+  }
+}
+
 export async function cli(argv: string[]): Promise<number> {
   try {
+    const remote = await viaRunningServer(argv)
+    if (remote) {
+      process.stdout.write(remote.stdout)
+      process.stderr.write(remote.stderr)
+      await flushed()
+      return remote.code
+    }
     await run(argv)
     await flushed()
     return 0
   } catch (error) {
-    if (error instanceof UsageError || error instanceof ConfigError) {
-      process.stderr.write(`tvb: ${error.message} (see tvb --help)\n`)
-      return 2
-    }
-    if (error instanceof ApiError) {
-      process.stderr.write(`tvb: ${error.message}${error.details ? ' ' + JSON.stringify(error.details) : ''}\n`)
-      return 1
-    }
-    process.stderr.write(`tvb: ${(error as Error).message}\n`)
-    return 1
+    return failure(error, (text) => process.stderr.write(text))
   }
 }
 

@@ -3,6 +3,8 @@ import { btree_gist } from '@electric-sql/pglite/contrib/btree_gist'
 import { pgcrypto } from '@electric-sql/pglite/contrib/pgcrypto'
 import { createRequire } from 'node:module'
 import type pg from 'pg'
+import { acquireDataDirLock } from './data-dir-lock.ts'
+import type { DataDirLock } from './data-dir-lock.ts'
 
 /**
  * One Postgres dialect behind a small interface: the embedded PGlite (one connection, one process)
@@ -23,6 +25,8 @@ export interface Db extends Queryable {
   transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>
   /** Queries sent since start (the benchmark proves the token cache path sends none). */
   readonly queryCount: number
+  /** The lock this process holds on an embedded data directory (PGlite on disk), else null. */
+  readonly dataDirLock?: DataDirLock | null
   close(): Promise<void>
 }
 
@@ -49,8 +53,10 @@ class PgliteDb implements Db {
   readonly kind = 'pglite' as const
   queryCount = 0
   readonly #pglite: PGlite
-  constructor(pglite: PGlite) {
+  readonly dataDirLock: DataDirLock | null
+  constructor(pglite: PGlite, lock: DataDirLock | null) {
     this.#pglite = pglite
+    this.dataDirLock = lock
   }
   async query<Row>(sql: string, params: readonly unknown[] = []): Promise<QueryResult<Row>> {
     this.queryCount++
@@ -70,6 +76,7 @@ class PgliteDb implements Db {
   }
   async close(): Promise<void> {
     if (!this.#pglite.closed) await this.#pglite.close()
+    this.dataDirLock?.release()
   }
 }
 
@@ -165,6 +172,9 @@ class RequestDb implements RequestScopedDb {
   get queryCount() {
     return this.#base.queryCount
   }
+  get dataDirLock() {
+    return this.#base.dataDirLock ?? null
+  }
   query<Row>(sql: string, params?: readonly unknown[]): Promise<QueryResult<Row>> {
     return this.#base.query<Row>(sql, params)
   }
@@ -248,7 +258,10 @@ async function openBaseDb(options: OpenDbOptions): Promise<Db> {
     pool.on('error', () => {})
     return new PostgresDb(pool)
   }
-  const pglite = new PGlite(options.dataDir ?? 'memory://', {
+  const dataDir = options.dataDir ?? 'memory://'
+  // exactly one process owns a data directory on disk: a second one stops here (DataDirLockedError)
+  const lock = dataDir.startsWith('memory://') ? null : acquireDataDirLock(dataDir)
+  const pglite = new PGlite(dataDir, {
     extensions: { btree_gist, pgcrypto },
     parsers: {
       [OID_INT8]: (value: string) => Number(value),
@@ -256,6 +269,11 @@ async function openBaseDb(options: OpenDbOptions): Promise<Db> {
       [OID_NUMERIC]: (value: string) => value,
     },
   })
-  await pglite.waitReady
-  return new PgliteDb(pglite)
+  try {
+    await pglite.waitReady
+  } catch (error) {
+    lock?.release()
+    throw error
+  }
+  return new PgliteDb(pglite, lock)
 }

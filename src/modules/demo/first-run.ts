@@ -13,7 +13,7 @@ export async function firstRun(db: Db, config: Config): Promise<string> {
     const { rows } = await db.query<{ id: string; email: string }>(`SELECT id, email FROM users WHERE role = 'OWNER' ORDER BY created_at, id LIMIT 1`)
     const owner = rows[0]
     return (
-      `\nExisting data found. To get a token:\n` +
+      `\nExisting data found. To get a token (works while this server runs: the CLI goes through it):\n` +
       `  npx tvb tokens create --user ${owner ? owner.id : 'usr_…'} --mode test --name "my laptop"${owner ? `   (${owner.email})` : ''}\n` +
       `  npx tvb --help   for partners, users and tokens\n\n`
     )
