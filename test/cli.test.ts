@@ -33,7 +33,7 @@ function tvb(args: string[], dataDir: string): Promise<Run> {
   delete env.DATABASE_URL
   if (TEST_DATABASE_URL) env.DATABASE_URL = TEST_DATABASE_URL
   return new Promise((done) => {
-    execFile(process.execPath, ['bin/tvb.js', ...args], { cwd: ROOT, env, timeout: 60_000 }, (error, stdout, stderr) => {
+    execFile(process.execPath, ['bin/tvb.js', ...args], { cwd: ROOT, env: { ...env, TVB_FROM_SOURCE: '1' }, timeout: 60_000 }, (error, stdout, stderr) => {
       const code = error ? (typeof error.code === 'number' ? error.code : -1) : 0
       done({ code, stdout: String(stdout), stderr: String(stderr) })
     })

@@ -131,7 +131,7 @@ export interface CliRun {
 
 /** Runs `tvb …` as a user would (bin/tvb.js), on a data directory. */
 export function runCli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<CliRun> {
-  const childEnv: NodeJS.ProcessEnv = { ...process.env, LOG_LEVEL: 'silent', ...env }
+  const childEnv: NodeJS.ProcessEnv = { ...process.env, LOG_LEVEL: 'silent', TVB_FROM_SOURCE: '1', ...env }
   if (!('DATABASE_URL' in env)) delete childEnv.DATABASE_URL
   const child = spawn(process.execPath, ['bin/tvb.js', ...args], { cwd: ROOT, env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] })
   children.push(child)
