@@ -101,11 +101,11 @@ describe('HTTP errors: one envelope for every status', () => {
       expect(await tokenCount(t.token)).toBe(before)
     })
 
-    it('INVALID_JSON for an empty body sent as application/json', async () => {
+    it('an empty body sent as application/json is no body: a route that needs one says so', async () => {
       const t = await makeTenant(h.db)
       const res = await h.inject({ method: 'POST', url: '/v1/tokens', headers: { authorization: `Bearer ${t.token}`, ...json }, payload: '' })
-      const error = expectEnvelope(res, 400, 'INVALID_JSON')
-      expect(error.message).toMatch(/empty/i)
+      const error = expectEnvelope(res, 400, 'VALIDATION_ERROR')
+      expect(error.details?.fields).toEqual([expect.objectContaining({ field: '(root)', location: 'body', message: expect.stringMatching(/body is required/) })])
     })
 
     it('INVALID_JSON for __proto__ and constructor.prototype keys, naming the forbidden key', async () => {

@@ -49,6 +49,7 @@ function fieldName(error: AjvError): string {
 }
 
 function messageOf(error: AjvError): string {
+  if (error.instancePath === '' && error.keyword === 'type' && error.params.type === 'object') return 'must be a JSON object (the body is required)'
   if (error.keyword === 'additionalProperties') return 'is not a known field'
   if (error.keyword === 'required') return 'is required'
   if (error.keyword === 'enum' && Array.isArray(error.params.allowedValues)) return `must be one of ${error.params.allowedValues.join(', ')}`
@@ -153,11 +154,17 @@ export function installErrorHandling(app: FastifyInstance, routes: RouteTable, p
   app.setNotFoundHandler((request, reply) => {
     const path = request.url.split('?')[0] ?? '/'
     const allowed = routes.allowedMethods(path)
+    if (allowed.length > 0 && request.method === 'OPTIONS') {
+      reply.header('allow', allowed.join(', '))
+      return reply.code(204).send()
+    }
+    const meant = routes.suggestion(request.method, path)
+    const hint = meant ? ` Did you mean ${meant}?` : ''
+    const suggestion = meant ? { did_you_mean: meant } : {}
     if (allowed.length > 0) {
       reply.header('allow', allowed.join(', '))
-      if (request.method === 'OPTIONS') return reply.code(204).send()
-      return sendError(reply, new ApiError('METHOD_NOT_ALLOWED', `${request.method} is not allowed on ${path}; use ${allowed.join(', ')}.`, { allowed_methods: allowed }), publicBaseUrl)
+      return sendError(reply, new ApiError('METHOD_NOT_ALLOWED', `${request.method} is not allowed on ${path}; use ${allowed.join(', ')}.${hint}`, { allowed_methods: allowed, ...suggestion }), publicBaseUrl)
     }
-    return sendError(reply, new ApiError('ROUTE_NOT_FOUND', `No route ${request.method} ${path}.`), publicBaseUrl)
+    return sendError(reply, new ApiError('ROUTE_NOT_FOUND', `No route ${request.method} ${path}.${hint}`, meant ? suggestion : undefined), publicBaseUrl)
   })
 }

@@ -38,7 +38,9 @@ export function parseJsonBody(body: Buffer): unknown {
   } catch {
     throw new ApiError('INVALID_JSON', 'The request body is not valid UTF-8.')
   }
-  if (text.trim() === '') throw new ApiError('INVALID_JSON', 'The body is empty but Content-Type is application/json; send a JSON value or no Content-Type.')
+  // an empty body is no body, whatever the Content-Type says (axios, got and fetch wrappers send
+  // application/json with nothing): an action without a required body accepts it (API.md §3)
+  if (text.trim() === '') return undefined
   let value: unknown
   try {
     value = secureJson.parse(text, undefined, { protoAction: 'error', constructorAction: 'error' })
