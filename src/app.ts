@@ -6,6 +6,7 @@ import type { Config } from './config.ts'
 import { authenticator, checkPermission } from './http/auth.ts'
 import { MAX_PARAM_LENGTH, installErrorHandling, sendError, toApiError } from './http/errors.ts'
 import { guardPathAndQuery, parseJsonBody } from './http/input-guard.ts'
+import { installValidators } from './http/validation.ts'
 import { createMetrics } from './http/metrics.ts'
 import type { Metrics } from './http/metrics.ts'
 import { installOpenApi } from './http/openapi.ts'
@@ -117,7 +118,6 @@ export async function buildApp(deps: AppDeps): Promise<App> {
       const path = q === -1 ? url : url.slice(0, q)
       return path.startsWith('/v1/') && path.endsWith('.json') ? path.slice(0, -5) + (q === -1 ? '' : url.slice(q)) : url
     },
-    ajv: { customOptions: { allErrors: true, removeAdditional: false, coerceTypes: 'array', useDefaults: true } },
     // malformed HTTP (oversized headers, CL+TE, a duplicate Content-Length, a request not received
     // in time) still gets the envelope and the headers every response carries
     clientErrorHandler: (error, socket) => {
@@ -137,6 +137,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     },
   }).withTypeProvider<TypeBoxTypeProvider>()
   app.server.headersTimeout = 10_000
+  installValidators(app)
 
   // Only JSON bodies exist in this API: a text/plain body is a 415, and the JSON parser tells a
   // syntax error from a forbidden key (__proto__, constructor.prototype) precisely.

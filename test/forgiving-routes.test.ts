@@ -12,7 +12,7 @@ beforeAll(async () => {
   h = await testApp()
   t = await makeTenant(h.db, { teams: 1 })
   const listing = await h.call(t.token, 'POST', '/v1/listings', {
-    name: 'Forgiving villa', description: null, state: 'ACTIVE', max_guests: 4, bedrooms: 2,
+    name: 'Forgiving villa', description: '', state: 'ACTIVE', max_guests: 4, bedrooms: 2,
     nightly_rate: { amount: '80.00', currency: 'USD' }, timezone: 'Asia/Ho_Chi_Minh',
     address: { country_code: 'VN', province_code: 'HN', city: 'Hanoi', line1: '2 Hang Bac' },
   })

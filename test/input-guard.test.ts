@@ -2,6 +2,7 @@ import { connect } from 'node:net'
 import type { AddressInfo } from 'node:net'
 import type { LightMyRequestResponse } from 'fastify'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { guestDetailsBody } from './helpers/bodies.ts'
 import { makeTenant, testApp } from './helpers/harness.ts'
 import type { Tenant, TestApp } from './helpers/harness.ts'
 
@@ -19,7 +20,7 @@ beforeAll(async () => {
   h = await testApp()
   t = await makeTenant(h.db, { teams: 1 })
   const listing = await h.call(t.token, 'POST', '/v1/listings', {
-    name: 'Guard villa', description: null, state: 'ACTIVE', max_guests: 4, bedrooms: 2,
+    name: 'Guard villa', description: '', state: 'ACTIVE', max_guests: 4, bedrooms: 2,
     nightly_rate: { amount: '100.00', currency: 'USD' }, timezone: 'Asia/Ho_Chi_Minh',
     address: { country_code: 'VN', province_code: 'SG', city: 'Ho Chi Minh City', line1: '1 Le Loi' },
   })
@@ -108,9 +109,9 @@ describe('NUL bytes, lone surrogates and invalid UTF-8 are a 400 naming the fiel
   it('in body strings, nested ones and keys included', async () => {
     expectFieldError(await h.call(t.token, 'POST', '/v1/customers', { name: 'a\u0000b' }), 'name', 'body')
     expectFieldError(await h.call(t.token, 'POST', `/v1/bookings/${bookingId}:cancel`, { reason: 'no\u0000' }), 'reason', 'body')
-    expectFieldError(await h.call(t.token, 'PUT', `/v1/bookings/${bookingId}/guest-details`, { lead_guest_name: 'Lan', additional_guest_names: ['ok', 'b\u0000'] }), 'additional_guest_names[1]', 'body')
+    expectFieldError(await h.call(t.token, 'PUT', `/v1/bookings/${bookingId}/guest-details`, guestDetailsBody({ lead_guest_name: 'Lan', additional_guest_names: ['ok', 'b\u0000'] })), 'additional_guest_names[1]', 'body')
     // a lone surrogate written as a JSON escape
-    expectFieldError(await h.call(t.token, 'PUT', `/v1/bookings/${bookingId}/guest-details`, '{"lead_guest_name":"Lan","special_requests":"\\ud800"}'), 'special_requests', 'body')
+    expectFieldError(await h.call(t.token, 'PUT', `/v1/bookings/${bookingId}/guest-details`, '{"lead_guest_name":"Lan","lead_guest_email":null,"lead_guest_phone":null,"additional_guest_names":[],"special_requests":"\\ud800"}'), 'special_requests', 'body')
     expectFieldError(await h.call(t.token, 'POST', '/v1/customers', '{"name":"x","\\u0000":1}'), '\\u0000', 'body')
     // nothing was written
     const booking = (await h.call(t.token, 'GET', `/v1/bookings/${bookingId}`)).json()

@@ -16,6 +16,8 @@ declare module 'fastify' {
      * sends (auth, limits, validation, idempotency …), which the OpenAPI document derives itself.
      */
     errors?: readonly ErrorCode[]
+    /** The body may be left out (an action's options): the document marks it not required. */
+    optionalBody?: boolean
     /** Media types the route can answer with (406 otherwise); default application/json. */
     produces?: string[]
     /** The rate-limit bucket the route draws on (API.md §8); every authenticated route names one. */

@@ -187,9 +187,14 @@ export function etagOf(resource: object): string {
 /** GET of one resource: ETag, If-None-Match → 304, fields=. */
 export function sendResource<T extends object>(request: FastifyRequest, reply: FastifyReply, resource: T, spec: ListSpec, fields?: string): FastifyReply | T {
   const selected = parseFields(spec, fields)
-  if (notModified(request, reply, etagOf(resource))) return reply.code(304).send()
+  if (notModified(request, reply, etagOf(resource))) return sendNotModified(reply)
   if (!selected) return resource
   return reply.type('application/json; charset=utf-8').send(JSON.stringify(pick(resource, selected)))
+}
+
+/** 304 Not Modified: no body at all (not even JSON null). */
+export function sendNotModified(reply: FastifyReply): FastifyReply {
+  return reply.code(304).send()
 }
 
 /** Sends the ETag of a single-resource GET; true when If-None-Match already names it (answer 304). */

@@ -63,6 +63,7 @@ export function errorCodesOf(route: RouteShape): Map<number, ErrorCode[]> {
 }
 
 interface OperationExtras {
+  optionalBody: boolean
   permissions: string[]
   errors: Map<number, ErrorCode[]>
   fieldsSelectable: boolean
@@ -177,7 +178,7 @@ export async function installOpenApi(app: FastifyInstance, options: OpenApiOptio
     for (const method of shape.method) {
       const key = `${method.toLowerCase()} ${openApiPath(route.url)}`
       if (bucket) buckets.set(key, bucket)
-      extras.set(key, { permissions: shape.permissions, errors, fieldsSelectable: 'fields' in shape.query })
+      extras.set(key, { optionalBody: Boolean((route.config as { optionalBody?: boolean } | undefined)?.optionalBody), permissions: shape.permissions, errors, fieldsSelectable: 'fields' in shape.query })
     }
   })
   await app.register(swagger, {
@@ -222,6 +223,7 @@ export async function installOpenApi(app: FastifyInstance, options: OpenApiOptio
             else notes.push(`Permission: ${extra.permissions.map((p) => `\`${p}\``).join(' and ')}.`)
             const responses = (operation.responses ?? {}) as Record<string, Record<string, unknown>>
             for (const [status, codes] of extra.errors) if (responses[status]) responses[status]['x-error-codes'] = codes
+            if (extra.optionalBody && operation.requestBody) (operation.requestBody as { required?: boolean }).required = false
             if (extra.fieldsSelectable) withPartialItems(responses['200']?.content as Record<string, unknown> | undefined)
           }
           const bucket = buckets.get(`${method} ${path}`)

@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import Type from 'typebox'
 import { callerOf } from '../../http/auth.ts'
-import { etagOf, notModified, sendSerialized } from '../../http/list-query.ts'
+import { etagOf, notModified, sendNotModified, sendSerialized } from '../../http/list-query.ts'
 import { PathId, Timestamp, idSchema, listOf } from '../../http/schemas.ts'
 import { notFound } from '../../platform/errors.ts'
 import type { Db } from '../../platform/db.ts'
@@ -69,7 +69,7 @@ export const identityRoutes: FastifyPluginAsyncTypebox<{ db: Db }> = async (app,
         cached = { json: JSON.stringify(body), etag: etagOf(body) }
         meBodies.set(me, cached)
       }
-      if (notModified(request, reply, cached.etag)) return reply.code(304).send(null)
+      if (notModified(request, reply, cached.etag)) return sendNotModified(reply)
       return sendSerialized(reply, cached.json)
     },
   )
@@ -98,7 +98,7 @@ export const identityRoutes: FastifyPluginAsyncTypebox<{ db: Db }> = async (app,
       const row = await findTeam(db, me.partnerId, me.teamIds, request.params.id)
       if (!row) throw notFound('team')
       const team = teamResource(row)
-      return notModified(request, reply, etagOf(team)) ? reply.code(304).send(null) : team
+      return notModified(request, reply, etagOf(team)) ? sendNotModified(reply) : team
     },
   )
 }

@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { callerOf } from '../../http/auth.ts'
-import { etagOf, notModified } from '../../http/list-query.ts'
+import { etagOf, notModified, sendNotModified } from '../../http/list-query.ts'
 import { PathId, listOf } from '../../http/schemas.ts'
 import { CreateTokenBody, RotateTokenBody, TokenSchema, TokenWithSecretSchema } from './schemas.ts'
 import { DEFAULT_ROTATION_GRACE_SECONDS } from './service.ts'
@@ -58,7 +58,7 @@ export const tokenRoutes: FastifyPluginAsyncTypebox<TokenRoutesOptions> = async 
     },
     async (request, reply) => {
       const token = await svc(request).tokens.get(callerOf(request), request.params.id)
-      return notModified(request, reply, etagOf(token)) ? reply.code(304).send(null) : token
+      return notModified(request, reply, etagOf(token)) ? sendNotModified(reply) : token
     },
   )
 
@@ -84,7 +84,7 @@ export const tokenRoutes: FastifyPluginAsyncTypebox<TokenRoutesOptions> = async 
   app.post(
     '/v1/tokens/:id(^.+)::rotate',
     {
-      config: { permission: 'token.manage', bucket: 'write', errors: ['CONFLICT'] },
+      config: { permission: 'token.manage', bucket: 'write', errors: ['CONFLICT'], optionalBody: true },
       // the body is optional: no body means the default grace period
       preValidation: async (request) => {
         if (request.body === undefined) request.body = {}
