@@ -30,6 +30,8 @@ export interface Config {
   holdMinutes: number
   /** How often the sweeper moves lapsed holds to EXPIRED (0: never, e.g. in tests). */
   holdSweepSeconds: number
+  /** Run the background jobs inside the server process (false: leave them to npm run worker). */
+  runWorkers: boolean
 }
 
 const MODES: readonly Mode[] = ['live', 'test']
@@ -82,5 +84,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     trustProxy: boolean(env, 'TRUST_PROXY', false),
     holdMinutes: integer(env, 'HOLD_MINUTES', 15, 1, 1440),
     holdSweepSeconds: integer(env, 'HOLD_SWEEP_SECONDS', 5, 0, 3600),
+    runWorkers: boolean(env, 'RUN_WORKERS', true),
   }
 }

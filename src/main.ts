@@ -13,18 +13,20 @@ async function main(): Promise<void> {
   })
   // awaited below; until then a refusal (another process owns the data directory) is not unhandled
   opening.catch(() => {})
-  const [{ buildApp }, { Sweeper }, { firstRun }, { systemClock }] = await Promise.all([
+  const [{ buildApp }, { JobRunner }, { jobRegistry }, { firstRun }, { systemClock }] = await Promise.all([
     import('./app.ts'),
-    import('./modules/bookings/sweeper.ts'),
+    import('./jobs/runner.ts'),
+    import('./jobs/registry.ts'),
     import('./modules/demo/first-run.ts'),
     import('./platform/clock.ts'),
   ])
   const db = await opening
-  const { app, bookings, verifier } = await buildApp({ config, db })
+  const { app, verifier } = await buildApp({ config, db })
   let adminChannel: { close(): Promise<void> } | undefined
   const banner = config.seedDemo ? await firstRun(db, config) : null
-  const sweeper = new Sweeper({ bookings, db, clock: systemClock, log: app.log }, config.holdSweepSeconds * 1000)
-  if (config.holdSweepSeconds > 0) sweeper.start()
+  // the background jobs run here unless worker processes run them (RUN_WORKERS=false)
+  const jobs = new JobRunner(config.runWorkers ? jobRegistry({ db, clock: systemClock, holdMinutes: config.holdMinutes, holdSweepSeconds: config.holdSweepSeconds }) : [], app.log)
+  jobs.start()
 
   let closing = false
   const shutdown = async (signal: string) => {
@@ -34,7 +36,7 @@ async function main(): Promise<void> {
     try {
       await adminChannel?.close()
       await app.close()
-      await sweeper.stop()
+      await jobs.stop()
       await db.close()
       app.log.info('shut down cleanly')
       await flushLogs(app.log)

@@ -45,6 +45,8 @@ Commands:
   limits list --partner PTN_ID              the partner's limits, defaults and overrides
                                             buckets: ${BUCKETS.join(', ')}
   openapi [--out FILE]                      write the OpenAPI document (default: stdout)
+  worker                                    run the background jobs (hold expiry, key purge) until SIGTERM;
+                                            beside API processes started with RUN_WORKERS=false
 
 The database is DATABASE_URL when set, otherwise the embedded PGlite in DATA_DIR (./data). While a\nserver runs on that data directory, commands run inside it (it owns the directory).
 `
@@ -127,7 +129,7 @@ export async function run(argv: string[], io?: CliIo): Promise<void> {
   const { out, withDb: on } = io ?? localIo(config)
   const withDb = <T>(_config: Config, fn: (db: Db) => Promise<T>) => on(fn)
   const onTokenChanged = io?.onTokenChanged ?? (() => {})
-  const key = sub && !['openapi', 'migrate', 'demo'].includes(command) ? `${command} ${sub}` : command
+  const key = sub && !['openapi', 'migrate', 'demo', 'worker'].includes(command) ? `${command} ${sub}` : command
   if (rest.length > 0 && key !== 'tokens revoke') throw new UsageError(`unexpected argument "${rest[0]}"`)
 
   switch (key) {
@@ -245,6 +247,12 @@ export async function run(argv: string[], io?: CliIo): Promise<void> {
         }
         if (sub !== 'list') out(`takes effect within the token cache bound (TOKEN_CACHE_TTL_SECONDS, default 30 s)`)
       })
+    case 'worker': {
+      const { runWorker } = await import('../worker.ts')
+      const code = await runWorker()
+      if (code !== 0) throw new Error(`worker exited with ${code}`)
+      return
+    }
     case 'openapi': {
       const document = await openApiDocument(config)
       const text = JSON.stringify(document, null, 2) + '\n'
@@ -304,7 +312,7 @@ export async function runCaptured(argv: string[], db: Db, onTokenChanged: (token
   }
 }
 
-const LOCAL_ONLY = new Set(['openapi'])
+const LOCAL_ONLY = new Set(['openapi', 'worker'])
 const OWNER_WAIT_MS = 10_000
 
 /**

@@ -1,10 +1,9 @@
-import { createRequire } from 'node:module'
 import type { FastifyInstance, FastifySchema } from 'fastify'
-import type { Ajv as AjvInstance, Options } from 'ajv'
+import { Ajv } from 'ajv'
+import type { Options } from 'ajv'
+import formats from 'ajv-formats'
 
-const require = createRequire(import.meta.url)
-const { Ajv } = require('ajv') as typeof import('ajv')
-const addFormats = require('ajv-formats') as (ajv: AjvInstance) => AjvInstance
+const addFormats = formats.default
 
 /**
  * Validators per part of a request. Path, query and header values arrive as strings, so they are
