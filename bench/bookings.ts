@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process'
-import { bindingOf, CursorCodec } from '../src/http/cursor.ts'
+import { bindingOf, CursorCodec } from '../src/platform/cursor.ts'
 import { insertPartner, insertTeam, insertUser } from '../src/modules/partners/repository.ts'
 import { TokenService } from '../src/modules/tokens/service.ts'
 import { systemClock } from '../src/platform/clock.ts'

@@ -16,7 +16,7 @@ import { checkAccept, installRequestContext, maskSecrets, requestIdFor, standard
 import { MemoryRateLimitStore, RedisRateLimitStore } from './modules/limits/store.ts'
 import type { RateLimitStore } from './modules/limits/store.ts'
 import { RouteTable } from './http/route-table.ts'
-import { CursorCodec } from './http/cursor.ts'
+import { CursorCodec } from './platform/cursor.ts'
 import { bookingRoutes } from './modules/bookings/routes.ts'
 import { BookingService } from './modules/bookings/service.ts'
 import { customerRoutes } from './modules/customers/routes.ts'

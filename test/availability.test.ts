@@ -13,6 +13,8 @@ type Json = Record<string, any>
 function listingBody(overrides: Body = {}): Body {
   return {
     name: 'Villa Da Lat',
+    description: '',
+    state: 'ACTIVE',
     address: { country_code: 'VN', province_code: 'SG', city: 'HCMC', line1: '1 Le Loi' },
     max_guests: 4,
     bedrooms: 2,

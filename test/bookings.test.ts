@@ -2,6 +2,7 @@ import type { InjectOptions, LightMyRequestResponse } from 'fastify'
 import { describe, expect, it } from 'vitest'
 import { addDays } from '../src/platform/dates.ts'
 import { newId } from '../src/platform/ids.ts'
+import { guestDetailsBody, listingReplacement } from './helpers/bodies.ts'
 import { ManualClock, makeTenant, onPostgres, testApp } from './helpers/harness.ts'
 import type { Tenant, TestApp } from './helpers/harness.ts'
 
@@ -297,7 +298,7 @@ describe('illegal transitions: 409 BOOKING_INVALID_TRANSITION with the current s
     await expectInvalidTransition(w, await act(w, b.id, 'issue'), b.id, 'CANCELLED')
     await expectInvalidTransition(w, await act(w, b.id, 'cancel'), b.id, 'CANCELLED')
     await expectInvalidTransition(w, await w.h.call(w.t.token, 'PUT', `/v1/bookings/${b.id}/stay`, { check_in: apr(1), check_out: apr(3), guests: 2 }), b.id, 'CANCELLED')
-    await expectInvalidTransition(w, await w.h.call(w.t.token, 'PUT', `/v1/bookings/${b.id}/guest-details`, { lead_guest_name: 'Binh' }), b.id, 'CANCELLED')
+    await expectInvalidTransition(w, await w.h.call(w.t.token, 'PUT', `/v1/bookings/${b.id}/guest-details`, guestDetailsBody({ lead_guest_name: 'Binh' })), b.id, 'CANCELLED')
   })
 
   it('from EXPIRED (lapsed hold): :issue, :cancel, PUT stay', async () => {
@@ -454,7 +455,7 @@ describe('expected_total and the order of errors', () => {
 
   it('an INACTIVE listing is reported before a changed price (LISTING_NOT_BOOKABLE)', async () => {
     const w = await world()
-    const put = await w.h.call(w.t.token, 'PUT', `/v1/listings/${w.listingId}`, { ...LISTING, state: 'INACTIVE' })
+    const put = await w.h.call(w.t.token, 'PUT', `/v1/listings/${w.listingId}`, listingReplacement(LISTING, { state: 'INACTIVE' }))
     expect(put.statusCode, put.body).toBe(200)
     const error = expectError(await book(w, apr(1), apr(3), { expected_total: { amount: '1.00', currency: 'USD' } }), 409, 'LISTING_NOT_BOOKABLE')
     expect(error.retry_advice).toBe('non_retryable')
@@ -620,28 +621,32 @@ describe('PUT /v1/bookings/{id}/guest-details', () => {
     expect(read.json()).toEqual(put.json())
     expect(put.headers.etag).toBe(read.headers.etag)
 
-    // optional parts default to null/[]: a replacement, not a merge
-    const minimal = await w.h.call(w.t.token, 'PUT', `/v1/bookings/${b.id}/guest-details`, { lead_guest_name: 'Dung' })
-    expect(minimal.statusCode).toBe(200)
+    // a replacement, not a merge: an omitted field is a 400 naming it and changes nothing ...
+    const partial = await w.h.call(w.t.token, 'PUT', `/v1/bookings/${b.id}/guest-details`, { lead_guest_name: 'Dung' })
+    expectFieldError(partial, 'lead_guest_email', 'lead_guest_phone', 'additional_guest_names', 'special_requests')
+    expect(await get(w, b.id)).toEqual(put.json())
+    // ... and explicit null / [] clear
+    const minimal = await w.h.call(w.t.token, 'PUT', `/v1/bookings/${b.id}/guest-details`, guestDetailsBody({ lead_guest_name: 'Dung' }))
+    expect(minimal.statusCode, minimal.body).toBe(200)
     expect(minimal.json().guest_details).toEqual({ lead_guest_name: 'Dung', lead_guest_email: null, lead_guest_phone: null, additional_guest_names: [], special_requests: null })
 
-    expectFieldError(await w.h.call(w.t.token, 'PUT', `/v1/bookings/${b.id}/guest-details`, { lead_guest_name: 'X', lead_guest_phone: '0901234567' }), 'lead_guest_phone')
-    expectFieldError(await w.h.call(w.t.token, 'PUT', `/v1/bookings/${b.id}/guest-details`, { lead_guest_name: 'X', nickname: 'x' }), 'nickname')
+    expectFieldError(await w.h.call(w.t.token, 'PUT', `/v1/bookings/${b.id}/guest-details`, guestDetailsBody({ lead_guest_name: 'X', lead_guest_phone: '0901234567' })), 'lead_guest_phone')
+    expectFieldError(await w.h.call(w.t.token, 'PUT', `/v1/bookings/${b.id}/guest-details`, guestDetailsBody({ lead_guest_name: 'X', nickname: 'x' })), 'nickname')
     expectFieldError(await w.h.call(w.t.token, 'PUT', `/v1/bookings/${b.id}/guest-details`, {}), 'lead_guest_name')
 
     const current = await w.h.call(w.t.token, 'GET', `/v1/bookings/${b.id}`)
     const etag = current.headers.etag as string
     expect(etag).toMatch(/^"[^"]+"$/)
-    const stale = await w.h.call(w.t.token, 'PUT', `/v1/bookings/${b.id}/guest-details`, { lead_guest_name: 'Stale' }, { 'if-match': read.headers.etag as string })
+    const stale = await w.h.call(w.t.token, 'PUT', `/v1/bookings/${b.id}/guest-details`, guestDetailsBody({ lead_guest_name: 'Stale' }), { 'if-match': read.headers.etag as string })
     expectError(stale, 412, 'PRECONDITION_FAILED')
-    expectError(await w.h.call(w.t.token, 'PUT', `/v1/bookings/${b.id}/guest-details`, { lead_guest_name: 'Stale' }, { 'if-match': '"nope"' }), 412, 'PRECONDITION_FAILED')
+    expectError(await w.h.call(w.t.token, 'PUT', `/v1/bookings/${b.id}/guest-details`, guestDetailsBody({ lead_guest_name: 'Stale' }), { 'if-match': '"nope"' }), 412, 'PRECONDITION_FAILED')
     expect((await get(w, b.id)).guest_details.lead_guest_name).toBe('Dung')
 
-    const fresh = await w.h.call(w.t.token, 'PUT', `/v1/bookings/${b.id}/guest-details`, { lead_guest_name: 'Em' }, { 'if-match': etag })
+    const fresh = await w.h.call(w.t.token, 'PUT', `/v1/bookings/${b.id}/guest-details`, guestDetailsBody({ lead_guest_name: 'Em' }), { 'if-match': etag })
     expect(fresh.statusCode, fresh.body).toBe(200)
     expect(fresh.json().guest_details.lead_guest_name).toBe('Em')
     // the old ETag is stale now
-    expectError(await w.h.call(w.t.token, 'PUT', `/v1/bookings/${b.id}/guest-details`, { lead_guest_name: 'Fa' }, { 'if-match': etag }), 412, 'PRECONDITION_FAILED')
+    expectError(await w.h.call(w.t.token, 'PUT', `/v1/bookings/${b.id}/guest-details`, guestDetailsBody({ lead_guest_name: 'Fa' }), { 'if-match': etag }), 412, 'PRECONDITION_FAILED')
     // a booking.updated event per change
     expect((await eventsOf(w, b.id, 'booking.updated')).length).toBe(3)
   })
@@ -698,7 +703,7 @@ describe('PUT /v1/bookings/{id}/stay', () => {
     const w = await world()
     const a = await booked(w, apr(10), apr(13))
     expect(a.price.total).toEqual({ amount: '300.00', currency: 'USD' })
-    const put = await w.h.call(w.t.token, 'PUT', `/v1/listings/${w.listingId}`, { ...LISTING, nightly_rate: { amount: '150.00', currency: 'USD' } })
+    const put = await w.h.call(w.t.token, 'PUT', `/v1/listings/${w.listingId}`, listingReplacement(LISTING, { nightly_rate: { amount: '150.00', currency: 'USD' } }))
     expect(put.statusCode, put.body).toBe(200)
     // the booking keeps the price it was made with
     expect((await get(w, a.id)).price.total).toEqual({ amount: '300.00', currency: 'USD' })
@@ -731,7 +736,7 @@ describe('PUT /v1/bookings/{id}/stay', () => {
     expect(updates[0].data.price.total).toEqual({ amount: '450.00', currency: 'USD' })
 
     // an inactive listing: no stay change
-    expect((await w.h.call(w.t.token, 'PUT', `/v1/listings/${w.listingId}`, { ...LISTING, state: 'INACTIVE' })).statusCode).toBe(200)
+    expect((await w.h.call(w.t.token, 'PUT', `/v1/listings/${w.listingId}`, listingReplacement(LISTING, { state: 'INACTIVE' }))).statusCode).toBe(200)
     expectError(await w.h.call(w.t.token, 'PUT', `/v1/bookings/${a.id}/stay`, { check_in: apr(10), check_out: apr(12), guests: 2 }), 409, 'LISTING_NOT_BOOKABLE')
   })
 })
@@ -763,7 +768,7 @@ describe('tenancy', () => {
     await sameNotFound(w.h, w.t.token, 'POST', `/v1/bookings/${theirs.id}:confirm`, `/v1/bookings/${unknown}:confirm`)
     await sameNotFound(w.h, w.t.token, 'POST', `/v1/bookings/${theirs.id}:issue`, `/v1/bookings/${unknown}:issue`)
     await sameNotFound(w.h, w.t.token, 'POST', `/v1/bookings/${theirs.id}:cancel`, `/v1/bookings/${unknown}:cancel`, { reason: 'x' })
-    await sameNotFound(w.h, w.t.token, 'PUT', `/v1/bookings/${theirs.id}/guest-details`, `/v1/bookings/${unknown}/guest-details`, { lead_guest_name: 'X' })
+    await sameNotFound(w.h, w.t.token, 'PUT', `/v1/bookings/${theirs.id}/guest-details`, `/v1/bookings/${unknown}/guest-details`, guestDetailsBody({ lead_guest_name: 'X' }))
     await sameNotFound(w.h, w.t.token, 'PUT', `/v1/bookings/${theirs.id}/stay`, `/v1/bookings/${unknown}/stay`, { check_in: apr(5), check_out: apr(6), guests: 1 })
     await sameNotFound(w.h, w.t.token, 'GET', `/v1/customers/${ow.customerId}/bookings`, `/v1/customers/${newId('customer')}/bookings`)
 
@@ -829,7 +834,7 @@ describe('permissions', () => {
     const denied = expectError(await act(aw, b.id, 'issue', agent.token), 403, 'PERMISSION_DENIED')
     expect(denied.details.required_permission).toBe('booking.issue')
     expect((await get(w, b.id)).status).toBe('CONFIRMED')
-    const put = await w.h.call(agent.token, 'PUT', `/v1/bookings/${b.id}/guest-details`, { lead_guest_name: 'Hoa' })
+    const put = await w.h.call(agent.token, 'PUT', `/v1/bookings/${b.id}/guest-details`, guestDetailsBody({ lead_guest_name: 'Hoa' }))
     expect(put.statusCode, put.body).toBe(200)
     expect((await act(aw, b.id, 'cancel', agent.token)).statusCode).toBe(200)
     expect((await get(w, b.id, agent.token)).status).toBe('CANCELLED')

@@ -2,6 +2,7 @@ import type { InjectOptions, LightMyRequestResponse } from 'fastify'
 import { describe, expect, it } from 'vitest'
 import { addDays } from '../src/platform/dates.ts'
 import { newId } from '../src/platform/ids.ts'
+import { customerReplacement } from './helpers/bodies.ts'
 import { makeTenant, testApp } from './helpers/harness.ts'
 
 /** Customers (API.md §3, §5, §7, §10): CRUD, validation, deletion rules, their bookings, tenancy. */
@@ -173,11 +174,15 @@ describe('GET and PUT /v1/customers/{id}', () => {
     expect((await h.call(t.token, 'GET', '/v1/customers?fields=name')).json().data).toEqual([{ name: 'An Nguyen' }])
   })
 
-  it('PUT replaces (omitted optional fields become null); updated_at moves', async () => {
+  it('PUT replaces the whole customer: an omitted field is a 400 naming it, null clears; updated_at moves', async () => {
     const t = await makeTenant(h.db, { teams: 1 })
     const customer = await createCustomer(t.token)
     await sleep(5)
-    const res = await h.call(t.token, 'PUT', `/v1/customers/${customer.id}`, { name: 'An Tran', email: 'tran@example.com' })
+    // every writable field is required: a partial body is refused and changes nothing
+    expectValidation(await h.call(t.token, 'PUT', `/v1/customers/${customer.id}`, { name: 'An Tran', email: 'tran@example.com' }), ['country_code', 'language', 'phone'])
+    expect((await h.call(t.token, 'GET', `/v1/customers/${customer.id}`)).json()).toEqual(customer)
+    // explicit nulls clear the nullable fields
+    const res = await h.call(t.token, 'PUT', `/v1/customers/${customer.id}`, customerReplacement(customer, { name: 'An Tran', email: 'tran@example.com', phone: null, language: null, country_code: null }))
     expect(res.statusCode, res.body).toBe(200)
     const updated = res.json()
     expect(updated).toEqual({ ...customer, name: 'An Tran', email: 'tran@example.com', phone: null, language: null, country_code: null, updated_at: expect.stringMatching(ISO) })
@@ -185,10 +190,26 @@ describe('GET and PUT /v1/customers/{id}', () => {
     const got = await h.call(t.token, 'GET', `/v1/customers/${customer.id}`)
     expect(got.json()).toEqual(updated)
     expect(got.headers.etag).toBe(res.headers.etag)
-    // team_id is not writable; validation as on POST
-    expectValidation(await h.call(t.token, 'PUT', `/v1/customers/${customer.id}`, customerBody({ team_id: t.teamIds[0] })), ['team_id'])
+    // validation as on POST
     expectValidation(await h.call(t.token, 'PUT', `/v1/customers/${customer.id}`, customerBody({ phone: '+1555', country_code: 'XX' })), ['country_code', 'phone'])
     expect((await h.call(t.token, 'GET', `/v1/customers/${customer.id}`)).json()).toEqual(updated)
+  })
+
+  it('PUT accepts the read-only fields as GET returned them, and refuses a changed one (read_only)', async () => {
+    const t = await makeTenant(h.db, { teams: 1 })
+    const customer = await createCustomer(t.token)
+    // the resource sent back whole, one field changed
+    const echoed = await h.call(t.token, 'PUT', `/v1/customers/${customer.id}`, { ...customer, name: 'An Tran' })
+    expect(echoed.statusCode, echoed.body).toBe(200)
+    const updated = echoed.json()
+    expect(updated).toEqual({ ...customer, name: 'An Tran', updated_at: expect.stringMatching(ISO) })
+    // team_id equal to the stored one is accepted; another one is a 400 naming it, and nothing changes
+    expect((await h.call(t.token, 'PUT', `/v1/customers/${customer.id}`, customerReplacement(updated, { team_id: t.teamIds[0] }))).statusCode).toBe(200)
+    const current = (await h.call(t.token, 'GET', `/v1/customers/${customer.id}`)).json()
+    const moved = await h.call(t.token, 'PUT', `/v1/customers/${customer.id}`, customerReplacement(current, { name: 'Moved', team_id: newId('team') }))
+    expectValidation(moved, ['team_id'])
+    expect(moved.json().error.details.fields[0].code).toBe('read_only')
+    expect((await h.call(t.token, 'GET', `/v1/customers/${customer.id}`)).json()).toEqual(current)
   })
 
   it('PUT with If-Match: current ETag → 200, stale → 412 and nothing changes', async () => {

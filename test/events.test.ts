@@ -2,6 +2,7 @@ import type { LightMyRequestResponse } from 'fastify'
 import { describe, expect, it } from 'vitest'
 import { addDays } from '../src/platform/dates.ts'
 import { newId } from '../src/platform/ids.ts'
+import { customerReplacement, listingReplacement } from './helpers/bodies.ts'
 import { makeTenant, testApp } from './helpers/harness.ts'
 
 /** The events outbox (API.md §10, §11): written with the change, listable, scoped like everything else. */
@@ -84,7 +85,7 @@ describe('events written with the change', () => {
       data: customer,
     })
 
-    const updated = await h.call(t.token, 'PUT', `/v1/customers/${customer.id}`, { name: 'An Tran' })
+    const updated = await h.call(t.token, 'PUT', `/v1/customers/${customer.id}`, customerReplacement(customer, { name: 'An Tran' }))
     expect(updated.statusCode).toBe(200)
     expect((await h.call(t.token, 'DELETE', `/v1/customers/${customer.id}`)).statusCode).toBe(204)
     const mine = (await allEvents(t.token)).filter((e) => e.data.id === customer.id).sort((a, b) => a.sequence - b.sequence)
@@ -128,7 +129,7 @@ describe('events written with the change', () => {
   it('listing changes write listing.created and listing.updated (the archive too)', async () => {
     const t = await makeTenant(h.db, { teams: 1 })
     const listing = await createListing(t.token)
-    expect((await h.call(t.token, 'PUT', `/v1/listings/${listing.id}`, { ...listingBody, name: 'Renamed' })).statusCode).toBe(200)
+    expect((await h.call(t.token, 'PUT', `/v1/listings/${listing.id}`, listingReplacement(listing, { name: 'Renamed' }))).statusCode).toBe(200)
     expect((await h.call(t.token, 'DELETE', `/v1/listings/${listing.id}`)).statusCode).toBe(204)
     const mine = (await allEvents(t.token)).filter((e) => e.data.id === listing.id).sort((a, b) => a.sequence - b.sequence)
     expect(mine.map((e) => [e.event_type, e.sequence, e.data.state, e.data.name])).toEqual([
@@ -163,9 +164,9 @@ describe('events written with the change', () => {
     expect(unavailable.statusCode, unavailable.body).toBe(409)
     expect(unavailable.json().error.code).toBe('LISTING_UNAVAILABLE')
 
-    const invalid = await h.call(t.token, 'PUT', `/v1/customers/${customer.id}`, { name: 'X', phone: '+1555' })
+    const invalid = await h.call(t.token, 'PUT', `/v1/customers/${customer.id}`, customerReplacement(customer, { name: 'X', phone: '+1555' }))
     expect(invalid.statusCode).toBe(400)
-    const stale = await h.call(t.token, 'PUT', `/v1/customers/${customer.id}`, { name: 'X' }, { 'if-match': '"stale"' })
+    const stale = await h.call(t.token, 'PUT', `/v1/customers/${customer.id}`, customerReplacement(customer, { name: 'X' }), { 'if-match': '"stale"' })
     expect(stale.statusCode).toBe(412)
 
     const after = await allEvents(t.token)
@@ -210,7 +211,7 @@ describe('GET /v1/events', () => {
     const t = await makeTenant(h.db, { teams: 1 })
     const customer = await createCustomer(t.token)
     const listing = await createListing(t.token)
-    expect((await h.call(t.token, 'PUT', `/v1/customers/${customer.id}`, { name: 'B' })).statusCode).toBe(200)
+    expect((await h.call(t.token, 'PUT', `/v1/customers/${customer.id}`, customerReplacement(customer, { name: 'B' }))).statusCode).toBe(200)
 
     const types = async (q: string) => (await events(t.token, q)).map((e) => e.event_type).sort()
     expect(await types('')).toEqual(['customer.created', 'customer.updated', 'listing.created'])

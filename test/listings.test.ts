@@ -2,6 +2,7 @@ import type { InjectOptions, LightMyRequestResponse } from 'fastify'
 import { describe, expect, it } from 'vitest'
 import { addDays } from '../src/platform/dates.ts'
 import { newId } from '../src/platform/ids.ts'
+import { listingReplacement } from './helpers/bodies.ts'
 import { makeTenant, testApp } from './helpers/harness.ts'
 
 /** Listings (API.md §3, §5, §7, §10): CRUD, validation, lists, calendar, permissions, tenancy. */
@@ -267,6 +268,7 @@ describe('PUT /v1/listings/{id}', () => {
     await sleep(5)
     const replacement = {
       name: 'Villa Ha Noi',
+      description: 'new',
       address: { country_code: 'VN', province_code: 'HN', city: 'Hanoi', line1: '2 Trang Tien' },
       max_guests: 6,
       bedrooms: 3,
@@ -280,7 +282,6 @@ describe('PUT /v1/listings/{id}', () => {
     expect(updated).toEqual({
       ...listing,
       ...replacement,
-      description: '', // omitted: replaced, not kept
       nightly_rate: { amount: '99.90', currency: 'USD' },
       updated_at: expect.stringMatching(ISO),
     })
@@ -291,18 +292,31 @@ describe('PUT /v1/listings/{id}', () => {
     expect(got.headers.etag).toBe(res.headers.etag)
   })
 
+  it('an omitted writable field is a 400 naming it and changes nothing; explicit null clears province_code', async () => {
+    const t = await makeTenant(h.db, { teams: 1 })
+    const listing = await createListing(t.token, { description: 'old' })
+    const { description: _description, state: _state, ...partial } = listingReplacement(listing, { name: 'Partial' })
+    const address = { country_code: 'VN', city: 'HCMC', line1: '1 Le Loi' }
+    expectValidation(await h.call(t.token, 'PUT', `/v1/listings/${listing.id}`, { ...partial, address }), ['address.province_code', 'description', 'state'])
+    expect((await h.call(t.token, 'GET', `/v1/listings/${listing.id}`)).json()).toEqual(listing)
+
+    const cleared = await h.call(t.token, 'PUT', `/v1/listings/${listing.id}`, listingReplacement(listing, { description: '', address: { ...address, province_code: null } }))
+    expect(cleared.statusCode, cleared.body).toBe(200)
+    expect(cleared.json()).toEqual({ ...listing, description: '', address: { ...address, province_code: null }, updated_at: expect.stringMatching(ISO) })
+  })
+
   it('If-Match with the current ETag succeeds; a stale one is 412 and changes nothing', async () => {
     const t = await makeTenant(h.db, { teams: 1 })
     const listing = await createListing(t.token)
     const first = await h.call(t.token, 'GET', `/v1/listings/${listing.id}`)
     const etag1 = first.headers.etag as string
-    const ok = await h.call(t.token, 'PUT', `/v1/listings/${listing.id}`, listingBody({ name: 'Second' }), { 'if-match': etag1 })
+    const ok = await h.call(t.token, 'PUT', `/v1/listings/${listing.id}`, listingReplacement(listing, { name: 'Second' }), { 'if-match': etag1 })
     expect(ok.statusCode, ok.body).toBe(200)
     expect(ok.json().name).toBe('Second')
     const etag2 = ok.headers.etag as string
     expect(etag2).not.toBe(etag1)
 
-    const stale = await h.call(t.token, 'PUT', `/v1/listings/${listing.id}`, listingBody({ name: 'Third' }), { 'if-match': etag1 })
+    const stale = await h.call(t.token, 'PUT', `/v1/listings/${listing.id}`, listingReplacement(listing, { name: 'Third' }), { 'if-match': etag1 })
     expect(stale.statusCode, stale.body).toBe(412)
     expect(stale.json().error.code).toBe('PRECONDITION_FAILED')
     const after = await h.call(t.token, 'GET', `/v1/listings/${listing.id}`)
@@ -310,12 +324,22 @@ describe('PUT /v1/listings/{id}', () => {
     expect(after.headers.etag).toBe(etag2)
   })
 
-  it('refuses team_id in the body (it cannot change) and validates like POST', async () => {
+  it('accepts team_id (and the other read-only fields) unchanged, refuses a different team_id (read_only), and validates like POST', async () => {
     const t = await makeTenant(h.db, { teams: 1 })
     const listing = await createListing(t.token)
-    expectValidation(await h.call(t.token, 'PUT', `/v1/listings/${listing.id}`, listingBody({ team_id: t.teamIds[0] })), ['team_id'])
-    expectValidation(await h.call(t.token, 'PUT', `/v1/listings/${listing.id}`, listingBody({ timezone: 'Mars/Base', nightly_rate: { amount: '10.5', currency: 'VND' } })), ['nightly_rate.amount', 'timezone'])
-    expect((await h.call(t.token, 'GET', `/v1/listings/${listing.id}`)).json()).toEqual(listing)
+    // the resource as GET returned it, one field changed
+    const echoed = await h.call(t.token, 'PUT', `/v1/listings/${listing.id}`, { ...listing, name: 'Echoed' })
+    expect(echoed.statusCode, echoed.body).toBe(200)
+    expect(echoed.json()).toEqual({ ...listing, name: 'Echoed', updated_at: expect.stringMatching(ISO) })
+    const same = await h.call(t.token, 'PUT', `/v1/listings/${listing.id}`, listingReplacement(listing, { team_id: t.teamIds[0] }))
+    expect(same.statusCode, same.body).toBe(200)
+    const current = same.json()
+
+    const moved = await h.call(t.token, 'PUT', `/v1/listings/${listing.id}`, listingReplacement(listing, { name: 'Moved', team_id: newId('team') }))
+    expectValidation(moved, ['team_id'])
+    expect(moved.json().error.details.fields[0].code).toBe('read_only')
+    expectValidation(await h.call(t.token, 'PUT', `/v1/listings/${listing.id}`, listingReplacement(listing, { timezone: 'Mars/Base', nightly_rate: { amount: '10.5', currency: 'VND' } })), ['nightly_rate.amount', 'timezone'])
+    expect((await h.call(t.token, 'GET', `/v1/listings/${listing.id}`)).json()).toEqual(current)
   })
 })
 
@@ -336,7 +360,7 @@ describe('DELETE /v1/listings/{id}', () => {
     expect(booking.statusCode, booking.body).toBe(409)
     expect(booking.json().error.code).toBe('LISTING_NOT_BOOKABLE')
 
-    const put = await h.call(t.token, 'PUT', `/v1/listings/${listing.id}`, listingBody({ name: 'Revived' }))
+    const put = await h.call(t.token, 'PUT', `/v1/listings/${listing.id}`, listingReplacement(listing, { name: 'Revived' }))
     expect(put.statusCode, put.body).toBe(409)
     expect((await h.call(t.token, 'GET', `/v1/listings/${listing.id}`)).json()).toMatchObject({ state: 'ARCHIVED', name: 'Villa Da Lat' })
 
@@ -452,7 +476,7 @@ describe('GET /v1/listings', () => {
     await sleep(3)
     const c = await createListing(t.token, { name: 'C' })
     await sleep(3)
-    expect((await h.call(t.token, 'PUT', `/v1/listings/${a.id}`, listingBody({ name: 'A2' }))).statusCode).toBe(200)
+    expect((await h.call(t.token, 'PUT', `/v1/listings/${a.id}`, listingReplacement(a, { name: 'A2' }))).statusCode).toBe(200)
 
     expect(await listIds(t.token)).toEqual([c.id, b.id, a.id])
     expect(await listIds(t.token, '?sort=-created_at')).toEqual([c.id, b.id, a.id])
@@ -561,7 +585,7 @@ describe('permissions', () => {
 
     const attempts: [InjectOptions['method'], string, unknown][] = [
       ['POST', '/v1/listings', listingBody()],
-      ['PUT', `/v1/listings/${listing.id}`, listingBody({ name: 'Hijacked' })],
+      ['PUT', `/v1/listings/${listing.id}`, listingReplacement(listing, { name: 'Hijacked' })],
       ['DELETE', `/v1/listings/${listing.id}`, undefined],
     ]
     for (const [method, url, body] of attempts) {
@@ -598,7 +622,7 @@ describe('tenancy', () => {
 
     await sameNotFound(a.token, 'GET', `/v1/listings/${theirs.id}`, `/v1/listings/${unknown}`)
     await sameNotFound(a.token, 'GET', `/v1/listings/${theirs.id}.json`, `/v1/listings/${unknown}.json`)
-    await sameNotFound(a.token, 'PUT', `/v1/listings/${theirs.id}`, `/v1/listings/${unknown}`, listingBody({ name: 'Hijacked' }))
+    await sameNotFound(a.token, 'PUT', `/v1/listings/${theirs.id}`, `/v1/listings/${unknown}`, listingReplacement(theirs, { name: 'Hijacked' }))
     await sameNotFound(a.token, 'DELETE', `/v1/listings/${theirs.id}`, `/v1/listings/${unknown}`)
     await sameNotFound(a.token, 'GET', `/v1/listings/${theirs.id}/calendar?from=${day(0)}&to=${day(2)}`, `/v1/listings/${unknown}/calendar?from=${day(0)}&to=${day(2)}`)
     await sameNotFound(a.token, 'GET', '/v1/listings/not-an-id', `/v1/listings/${unknown}`)
@@ -614,7 +638,7 @@ describe('tenancy', () => {
     const inTeam2 = await createListing(t.token, { team_id: t.teamIds[1] })
     const member = await t.addUser('ADMIN', { teamIds: [t.teamIds[0]!] })
     await sameNotFound(member.token, 'GET', `/v1/listings/${inTeam2.id}`, `/v1/listings/${newId('listing')}`)
-    await sameNotFound(member.token, 'PUT', `/v1/listings/${inTeam2.id}`, `/v1/listings/${newId('listing')}`, listingBody())
+    await sameNotFound(member.token, 'PUT', `/v1/listings/${inTeam2.id}`, `/v1/listings/${newId('listing')}`, listingReplacement(inTeam2))
     expect(await listIds(member.token)).toEqual([])
     // and the member creates in its own (only) team without naming it
     expect((await createListing(member.token)).team_id).toBe(t.teamIds[0])

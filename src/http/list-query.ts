@@ -5,15 +5,11 @@ import type { Mode } from '../config.ts'
 import { ApiError } from '../platform/errors.ts'
 import type { FieldErrors } from '../platform/errors.ts'
 import type { AuthContext } from '../modules/tokens/verifier.ts'
-import type { CursorCodec, CursorPosition } from './cursor.ts'
-import { bindingOf } from './cursor.ts'
+import type { CursorCodec } from '../platform/cursor.ts'
+import { bindingOf } from '../platform/cursor.ts'
+import type { ListPlan, Scope } from '../platform/keyset.ts'
 
-/** Where a request may look: the partner, mode and teams of its token, narrowed by team_ids. */
-export interface Scope {
-  partnerId: string
-  mode: Mode
-  teamIds: string[]
-}
+export type { ListPlan, Scope }
 
 export const TeamIdsParam = Type.Optional(
   Type.Array(Type.String({ maxLength: 2000 }), {
@@ -79,16 +75,6 @@ export function listQuerySchema(spec: ListSpec) {
   }
 }
 
-export interface ListPlan {
-  limit: number
-  column: string
-  type: string
-  desc: boolean
-  after: CursorPosition | null
-  binding: string
-  fields: string[] | null
-}
-
 export function parseFields(spec: ListSpec, fields: string | undefined): string[] | null {
   if (fields === undefined) return null
   const names = fields.split(',').map((f) => f.trim()).filter(Boolean)
@@ -126,22 +112,6 @@ export function planList(
     after: query.cursor ? codec.decode(query.cursor, binding) : null,
     binding,
     fields: parseFields(spec, query.fields),
-  }
-}
-
-/** SQL for "rows after the cursor, in order, one more than a page": appended to a WHERE. */
-export function keysetSql(plan: ListPlan, params: unknown[], idColumn: string): { where: string; orderLimit: string; sortKeySelect: string } {
-  let where = ''
-  if (plan.after) {
-    params.push(plan.after.key, plan.after.id)
-    const op = plan.desc ? '<' : '>'
-    where = ` AND (${plan.column}, ${idColumn}) ${op} ($${params.length - 1}::${plan.type}, $${params.length})`
-  }
-  const dir = plan.desc ? 'DESC' : 'ASC'
-  return {
-    where,
-    orderLimit: ` ORDER BY ${plan.column} ${dir}, ${idColumn} ${dir} LIMIT ${plan.limit + 1}`,
-    sortKeySelect: `${plan.column}::text AS _sort_key`,
   }
 }
 

@@ -1,5 +1,5 @@
 import Type from 'typebox'
-import type { TSchema } from 'typebox'
+import type { TProperties, TSchema } from 'typebox'
 import { ERROR_CODES } from '../platform/errors.ts'
 
 /** Shared schemas: registered once with $id so the OpenAPI document lists them as components. */
@@ -32,6 +32,15 @@ export const NullableTimestamp = Type.Union([Timestamp, Type.Null()])
 
 export function idSchema(prefix: string, description?: string) {
   return Type.String({ pattern: `^${prefix}_[0-7][0-9a-hjkmnp-tv-z]{25}$`, description: description ?? `An id with the ${prefix}_ prefix.`, examples: [`${prefix}_01jq3v5x7e8f9g0h1j2k3m4n5p`] })
+}
+
+/**
+ * The body of a replacing PUT (API.md §3): every writable field is required (null clears a
+ * nullable one), so a PUT never wipes a field by omission; the resource's read-only fields may come
+ * back as GET returned them (the service refuses them when they differ from what is stored).
+ */
+export function replacementBody<W extends TProperties, R extends TProperties>(writable: W, readOnly: R) {
+  return Type.Object({ ...Type.Required(Type.Object(writable)).properties, ...Type.Partial(Type.Object(readOnly)).properties }, { additionalProperties: false })
 }
 
 /** A path id parameter: any non-empty string (an unknown or malformed id is a 404, not a 400). */

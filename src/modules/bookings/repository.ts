@@ -1,8 +1,7 @@
-import type { ListPlan, Scope } from '../../http/list-query.ts'
-import { keysetSql } from '../../http/list-query.ts'
+import type { ListPlan, Scope } from '../../platform/keyset.ts'
 import type { Queryable } from '../../platform/db.ts'
 import { ApiError } from '../../platform/errors.ts'
-import { scopeSql } from '../../platform/scope-sql.ts'
+import { pageSql, scopeSql } from '../../platform/keyset.ts'
 import type { BookingStatus } from './schemas.ts'
 
 export interface GuestDetails {
@@ -208,7 +207,7 @@ function statusSql(statuses: BookingStatus[], params: unknown[], now: Date): str
 
 export async function listBookings(db: Queryable, scope: Scope, filters: BookingFilters, plan: ListPlan, now: Date): Promise<(BookingRow & { _sort_key: string })[]> {
   const params: unknown[] = []
-  let where = scopeSql('b', scope, params)
+  let where = ''
   if (filters.status && filters.status.length > 0) where += statusSql(filters.status, params, now)
   const simple: [keyof BookingFilters, string][] = [
     ['listing_id', 'b.listing_id = $'],
@@ -224,7 +223,7 @@ export async function listBookings(db: Queryable, scope: Scope, filters: Booking
     params.push(filters[key])
     where += ` AND ${sql}${params.length}`
   }
-  const keyset = keysetSql(plan, params, 'b.id')
-  const { rows } = await db.query<BookingRow & { _sort_key: string }>(`SELECT ${BOOKING_COLUMNS}, ${keyset.sortKeySelect} FROM bookings b WHERE ${where}${keyset.where}${keyset.orderLimit}`, params)
+  const sql = pageSql({ from: 'bookings b', alias: 'b', columns: BOOKING_COLUMNS, scope, filters: where, params, plan })
+  const { rows } = await db.query<BookingRow & { _sort_key: string }>(sql, params)
   return rows
 }

@@ -74,7 +74,8 @@ export const CreateBookingBody = Type.Object(
 )
 export type CreateBookingInput = Type.Static<typeof CreateBookingBody>
 
-export const GuestDetailsBody = GuestDetails
+/** PUT replaces the guest details whole: every field is required (null clears a nullable one). */
+export const GuestDetailsBody = Type.Object(Type.Required(GuestDetails).properties, { additionalProperties: false })
 export type GuestDetailsInput = Type.Static<typeof GuestDetailsBody>
 
 export const StayBody = Type.Object(

@@ -1,4 +1,4 @@
-import type { Scope } from '../../http/list-query.ts'
+import type { Scope } from '../../platform/keyset.ts'
 import type { Clock } from '../../platform/clock.ts'
 import { MAX_STAY_NIGHTS, addDays, checkRange, daysBetween, isCalendarDate } from '../../platform/dates.ts'
 import type { Db, Queryable } from '../../platform/db.ts'
@@ -70,7 +70,7 @@ function checkExpectedTotal(errors: FieldErrors, expected: Money | null | undefi
   else if (parseAmount(expected.amount, expected.currency) === null) errors.add('expected_total.amount', 'minor_units', `has more decimals than ${expected.currency} allows`)
 }
 
-function guestDetailsOf(input: GuestDetailsInput | null | undefined, errors: FieldErrors, prefix: string): GuestDetails | null {
+function guestDetailsOf(input: CreateBookingInput['guest_details'], errors: FieldErrors, prefix: string): GuestDetails | null {
   if (!input) return null
   if (input.lead_guest_phone && !isE164Phone(input.lead_guest_phone)) errors.add(`${prefix}lead_guest_phone`, 'e164', 'is not a valid E.164 phone number')
   return {

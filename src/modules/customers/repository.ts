@@ -1,7 +1,6 @@
-import type { ListPlan, Scope } from '../../http/list-query.ts'
-import { keysetSql } from '../../http/list-query.ts'
+import type { ListPlan, Scope } from '../../platform/keyset.ts'
 import type { Queryable } from '../../platform/db.ts'
-import { scopeSql } from '../../platform/scope-sql.ts'
+import { pageSql, scopeSql } from '../../platform/keyset.ts'
 
 export interface CustomerRow {
   id: string
@@ -71,7 +70,7 @@ export interface CustomerFilters {
 
 export async function listCustomers(db: Queryable, scope: Scope, filters: CustomerFilters, plan: ListPlan): Promise<(CustomerRow & { _sort_key: string })[]> {
   const params: unknown[] = []
-  let where = `c.deleted_at IS NULL AND ${scopeSql('c', scope, params)}`
+  let where = ' AND c.deleted_at IS NULL'
   if (filters.email) {
     params.push(filters.email)
     where += ` AND lower(c.email) = lower($${params.length})`
@@ -80,7 +79,7 @@ export async function listCustomers(db: Queryable, scope: Scope, filters: Custom
     params.push(`%${filters.q.replace(/[\\%_]/g, (c) => `\\${c}`)}%`)
     where += ` AND (c.name ILIKE $${params.length} OR c.email ILIKE $${params.length})`
   }
-  const keyset = keysetSql(plan, params, 'c.id')
-  const { rows } = await db.query<CustomerRow & { _sort_key: string }>(`SELECT ${COLUMNS}, ${keyset.sortKeySelect} FROM customers c WHERE ${where}${keyset.where}${keyset.orderLimit}`, params)
+  const sql = pageSql({ from: 'customers c', alias: 'c', columns: COLUMNS, scope, filters: where, params, plan })
+  const { rows } = await db.query<CustomerRow & { _sort_key: string }>(sql, params)
   return rows
 }

@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import Type from 'typebox'
 import { callerOf } from '../../http/auth.ts'
-import type { CursorCodec } from '../../http/cursor.ts'
+import type { CursorCodec } from '../../platform/cursor.ts'
 import { checkIfMatch, etagOf, listQuerySchema, planList, scopeOf, sendPage, sendResource, toPage } from '../../http/list-query.ts'
 import type { ListSpec } from '../../http/list-query.ts'
 import { PathId, listOf } from '../../http/schemas.ts'

@@ -1,5 +1,5 @@
 import Type from 'typebox'
-import { Timestamp, idSchema, stringEnum } from '../../http/schemas.ts'
+import { Timestamp, idSchema, replacementBody, stringEnum } from '../../http/schemas.ts'
 
 export const CustomerSchema = Type.Object(
   {
@@ -26,6 +26,9 @@ const writable = {
 }
 
 export const CreateCustomerBody = Type.Object({ team_id: Type.Optional(Type.String({ maxLength: 64, description: 'Required when the token covers several teams.' })), ...writable }, { additionalProperties: false })
-export const ReplaceCustomerBody = Type.Object(writable, { additionalProperties: false })
+/** What GET returns that a PUT may echo back unchanged. */
+export const CUSTOMER_READ_ONLY = ['id', 'team_id', 'mode', 'created_at', 'updated_at'] as const
+const { id, team_id, mode, created_at, updated_at } = CustomerSchema.properties
+export const ReplaceCustomerBody = replacementBody(writable, { id, team_id, mode, created_at, updated_at })
 export type CreateCustomerInput = Type.Static<typeof CreateCustomerBody>
 export type ReplaceCustomerInput = Type.Static<typeof ReplaceCustomerBody>

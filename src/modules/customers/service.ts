@@ -1,4 +1,4 @@
-import type { Scope } from '../../http/list-query.ts'
+import type { Scope } from '../../platform/keyset.ts'
 import type { Clock } from '../../platform/clock.ts'
 import type { Db } from '../../platform/db.ts'
 import { ApiError, FieldErrors, notFound, textField } from '../../platform/errors.ts'
@@ -8,7 +8,9 @@ import { recordEvent } from '../events/repository.ts'
 import { teamForCreate } from '../../http/list-query.ts'
 import * as repo from './repository.ts'
 import type { CustomerRow, CustomerValues } from './repository.ts'
+import { CUSTOMER_READ_ONLY } from './schemas.ts'
 import type { CreateCustomerInput, ReplaceCustomerInput } from './schemas.ts'
+import { checkReadOnlyFields } from '../../platform/replacement.ts'
 
 export function toCustomer(row: CustomerRow) {
   return {
@@ -42,7 +44,7 @@ export function checkCustomerCodes(body: unknown, errors: FieldErrors): string |
   return language
 }
 
-function validatedValues(input: ReplaceCustomerInput, errors: FieldErrors): CustomerValues {
+function validatedValues(input: CreateCustomerInput, errors: FieldErrors): CustomerValues {
   const language = checkCustomerCodes(input, errors)
   return { name: input.name, email: input.email ?? null, phone: input.phone ?? null, language, country_code: input.country_code ?? null }
 }
@@ -83,6 +85,7 @@ export class CustomerService {
     return this.#db.transaction(async (tx) => {
       const current = await repo.findCustomer(tx, scope, id, true)
       if (!current) throw notFound('customer')
+      checkReadOnlyFields({ ...toCustomer(current) }, input, CUSTOMER_READ_ONLY)
       checkPrecondition(toCustomer(current))
       const row = await repo.updateCustomer(tx, id, values, now)
       const customer = toCustomer(row)

@@ -1,8 +1,7 @@
 import type { Queryable } from '../../platform/db.ts'
 import { newId } from '../../platform/ids.ts'
-import type { ListPlan, Scope } from '../../http/list-query.ts'
-import { keysetSql } from '../../http/list-query.ts'
-import { scopeSql } from '../../platform/scope-sql.ts'
+import type { ListPlan, Scope } from '../../platform/keyset.ts'
+import { pageSql, scopeSql } from '../../platform/keyset.ts'
 
 export interface EventRow {
   id: string
@@ -50,9 +49,8 @@ export interface EventFilters {
 
 export async function listEvents(db: Queryable, scope: Scope, filters: EventFilters, plan: ListPlan): Promise<EventRow[]> {
   const params: unknown[] = []
-  let where = scopeSql('e', scope, params)
   params.push(filters.retention_start)
-  where += ` AND e.created_at > $${params.length}`
+  let where = ` AND e.created_at > $${params.length}`
   if (filters.event_type) {
     params.push(filters.event_type)
     where += ` AND e.event_type = ANY($${params.length})`
@@ -65,8 +63,7 @@ export async function listEvents(db: Queryable, scope: Scope, filters: EventFilt
     params.push(filters.created_before)
     where += ` AND e.created_at < $${params.length}`
   }
-  const keyset = keysetSql(plan, params, 'e.id')
-  const { rows } = await db.query<EventRow>(`SELECT ${COLUMNS}, ${keyset.sortKeySelect} FROM events e WHERE ${where}${keyset.where}${keyset.orderLimit}`, params)
+  const { rows } = await db.query<EventRow>(pageSql({ from: 'events e', alias: 'e', columns: COLUMNS, scope, filters: where, params, plan }), params)
   return rows
 }
 

@@ -1,7 +1,6 @@
 import type { Queryable } from '../../platform/db.ts'
-import type { ListPlan, Scope } from '../../http/list-query.ts'
-import { keysetSql } from '../../http/list-query.ts'
-import { scopeSql } from '../../platform/scope-sql.ts'
+import type { ListPlan, Scope } from '../../platform/keyset.ts'
+import { pageSql, scopeSql } from '../../platform/keyset.ts'
 
 /** The writable fields of a listing (what POST and PUT set). */
 export interface ListingValues {
@@ -114,9 +113,8 @@ function filterSql(filters: ListingFilters, params: unknown[]): string {
 
 export async function listListings(db: Queryable, scope: Scope, filters: ListingFilters, plan: ListPlan): Promise<(ListingRow & { _sort_key: string })[]> {
   const params: unknown[] = []
-  const where = scopeSql('l', scope, params) + filterSql(filters, params)
-  const keyset = keysetSql(plan, params, 'l.id')
-  const { rows } = await db.query<ListingRow & { _sort_key: string }>(`SELECT ${COLUMNS}, ${keyset.sortKeySelect} FROM listings l WHERE ${where}${keyset.where}${keyset.orderLimit}`, params)
+  const sql = pageSql({ from: 'listings l', alias: 'l', columns: COLUMNS, scope, filters: filterSql(filters, params), params, plan })
+  const { rows } = await db.query<ListingRow & { _sort_key: string }>(sql, params)
   return rows
 }
 
@@ -140,13 +138,12 @@ export async function searchAvailable(
   now: Date,
 ): Promise<(ListingRow & { _sort_key: string })[]> {
   const params: unknown[] = []
-  let where = scopeSql('l', scope, params) + ` AND l.state = 'ACTIVE'` + filterSql({ country_code: search.country_code, province_code: search.province_code, q: search.q }, params)
+  let where = ` AND l.state = 'ACTIVE'` + filterSql({ country_code: search.country_code, province_code: search.province_code, q: search.q }, params)
   params.push(search.guests)
   where += ` AND l.max_guests >= $${params.length}`
   params.push(search.check_in, search.check_out, now)
   where += ` AND NOT EXISTS (SELECT 1 FROM bookings b WHERE b.listing_id = l.id AND b.stay && daterange($${params.length - 2}::date, $${params.length - 1}::date, '[)')
      AND (b.status IN ('CONFIRMED', 'ISSUED') OR (b.status = 'HELD' AND b.hold_expires_at > $${params.length})))`
-  const keyset = keysetSql(plan, params, 'l.id')
-  const { rows } = await db.query<ListingRow & { _sort_key: string }>(`SELECT ${COLUMNS}, ${keyset.sortKeySelect} FROM listings l WHERE ${where}${keyset.where}${keyset.orderLimit}`, params)
+  const { rows } = await db.query<ListingRow & { _sort_key: string }>(pageSql({ from: 'listings l', alias: 'l', columns: COLUMNS, scope, filters: where, params, plan }), params)
   return rows
 }

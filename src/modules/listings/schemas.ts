@@ -1,6 +1,6 @@
 import Type from 'typebox'
 import { MoneySchema } from '../../http/money-schema.ts'
-import { Timestamp, idSchema, stringEnum } from '../../http/schemas.ts'
+import { Timestamp, idSchema, replacementBody, stringEnum } from '../../http/schemas.ts'
 
 export const LISTING_STATES = ['ACTIVE', 'INACTIVE', 'ARCHIVED'] as const
 
@@ -57,7 +57,10 @@ export const CreateListingBody = Type.Object(
   { additionalProperties: false },
 )
 
-export const ReplaceListingBody = Type.Object(writable, { additionalProperties: false })
+/** What GET returns that a PUT may echo back unchanged. */
+export const LISTING_READ_ONLY = ['id', 'team_id', 'mode', 'created_at', 'updated_at'] as const
+const { id, team_id, mode, created_at, updated_at } = ListingSchema.properties
+export const ReplaceListingBody = replacementBody({ ...writable, address: Type.Object(Type.Required(writable.address).properties, { additionalProperties: false }) }, { id, team_id, mode, created_at, updated_at })
 
 export type CreateListingInput = Type.Static<typeof CreateListingBody>
 export type ReplaceListingInput = Type.Static<typeof ReplaceListingBody>

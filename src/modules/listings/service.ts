@@ -1,5 +1,5 @@
 import { teamForCreate } from '../../http/list-query.ts'
-import type { Scope } from '../../http/list-query.ts'
+import type { Scope } from '../../platform/keyset.ts'
 import type { Clock } from '../../platform/clock.ts'
 import { addDays } from '../../platform/dates.ts'
 import type { Db } from '../../platform/db.ts'
@@ -11,7 +11,9 @@ import { isCountryCode, isSubdivisionCode, isTimeZone } from '../../platform/ref
 import { recordEvent } from '../events/repository.ts'
 import * as repo from './repository.ts'
 import type { ListingRow, ListingValues } from './repository.ts'
+import { LISTING_READ_ONLY } from './schemas.ts'
 import type { CreateListingInput, ReplaceListingInput } from './schemas.ts'
+import { checkReadOnlyFields } from '../../platform/replacement.ts'
 
 export function toListing(row: ListingRow) {
   return {
@@ -61,7 +63,7 @@ export function checkListingCodes(body: unknown, errors: FieldErrors): number | 
   return minor
 }
 
-function validatedValues(input: ReplaceListingInput, errors: FieldErrors): ListingValues {
+function validatedValues(input: CreateListingInput, errors: FieldErrors): ListingValues {
   const { address, nightly_rate: rate } = input
   const minor = checkListingCodes(input, errors)
   return {
@@ -116,6 +118,7 @@ export class ListingService {
     return this.#db.transaction(async (tx) => {
       const current = await repo.findListing(tx, scope, id, true)
       if (!current) throw notFound('listing')
+      checkReadOnlyFields({ ...toListing(current) }, input, LISTING_READ_ONLY)
       checkPrecondition(toListing(current))
       if (current.state === 'ARCHIVED') throw new ApiError('CONFLICT', 'An archived listing cannot be changed.', { state: 'ARCHIVED' })
       const row = await repo.updateListing(tx, id, values, now)

@@ -1,5 +1,5 @@
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto'
-import { ApiError } from '../platform/errors.ts'
+import { ApiError } from './errors.ts'
 
 /**
  * Opaque, signed keyset cursors (API.md §7). A cursor carries the last row's sort key and id and a
