@@ -1,7 +1,6 @@
 import { createHash } from 'node:crypto'
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import Type from 'typebox'
-import type { Mode } from '../config.ts'
 import { ApiError } from '../platform/errors.ts'
 import type { FieldErrors } from '../platform/errors.ts'
 import type { AuthContext } from '../modules/tokens/verifier.ts'
