@@ -22,11 +22,13 @@ import { BookingService } from './modules/bookings/service.ts'
 import { customerRoutes } from './modules/customers/routes.ts'
 import { CustomerService } from './modules/customers/service.ts'
 import { eventRoutes } from './modules/events/routes.ts'
+import { EventService } from './modules/events/service.ts'
 import { listingRoutes } from './modules/listings/routes.ts'
 import { ListingService } from './modules/listings/service.ts'
 import { identityRoutes } from './modules/me/routes.ts'
 import type { Services, ServicesFor } from './modules/services.ts'
 import { serviceRoutes } from './modules/service/routes.ts'
+import { readServerSecret } from './modules/service/repository.ts'
 import { tokenRoutes } from './modules/tokens/routes.ts'
 import { TokenService } from './modules/tokens/service.ts'
 import { TokenVerifier } from './modules/tokens/verifier.ts'
@@ -166,11 +168,13 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     metrics,
     onBackgroundError: (error) => app.log.warn({ err: error }, 'background token bookkeeping failed'),
   })
+  const cursors = new CursorCodec(deps.cursorKey ?? (await loadCursorKey(db)))
   const servicesOn = (on: Db): Services => ({
     tokens: new TokenService({ db: on, clock, onTokenChanged: (id) => verifier.evictToken(id) }),
-    listings: new ListingService({ db: on, clock }),
+    listings: new ListingService({ db: on, clock, cursors }),
     customers: new CustomerService({ db: on, clock }),
     bookings: new BookingService({ db: on, clock, holdMinutes: config.holdMinutes }),
+    events: new EventService({ db: on, clock, cursors }),
   })
   const services = servicesOn(db)
   const svc: ServicesFor = (request) => request.idempotency?.services ?? services
@@ -208,12 +212,11 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   await app.register(identityRoutes, { db })
   await app.register(tokenRoutes, { svc, publicBaseUrl: config.publicBaseUrl })
 
-  const cursors = new CursorCodec(deps.cursorKey ?? (await loadCursorKey(db)))
   const publicBaseUrl = config.publicBaseUrl
-  await app.register(listingRoutes, { db, clock, cursors, svc, publicBaseUrl })
+  await app.register(listingRoutes, { svc, publicBaseUrl })
   await app.register(customerRoutes, { db, cursors, svc, publicBaseUrl })
   await app.register(bookingRoutes, { db, clock, cursors, svc, publicBaseUrl })
-  await app.register(eventRoutes, { db, clock, cursors })
+  await app.register(eventRoutes, { svc })
 
   await app.ready()
   return { app, tokens, bookings, verifier, metrics, routes }
@@ -234,7 +237,7 @@ async function defaultRateLimitStore(config: Config, metrics: Metrics, log: Fast
 }
 
 async function loadCursorKey(db: Db): Promise<string> {
-  const { rows } = await db.query<{ value: string }>(`SELECT value FROM server_secrets WHERE name = 'cursor_signing_key'`)
-  if (!rows[0]) throw new Error('server_secrets has no cursor_signing_key: run the migrations first')
-  return rows[0].value
+  const key = await readServerSecret(db, 'cursor_signing_key')
+  if (!key) throw new Error('server_secrets has no cursor_signing_key: run the migrations first')
+  return key
 }

@@ -1,6 +1,6 @@
 import type { LightMyRequestResponse } from 'fastify'
 import { describe, expect, it } from 'vitest'
-import { purgeExpiredKeys } from '../src/http/idempotency.ts'
+import { purgeExpiredKeys } from '../src/modules/idempotency/repository.ts'
 import { setPartnerLimit } from '../src/modules/limits/repository.ts'
 import { requestScoped } from '../src/platform/db.ts'
 import { ManualClock, makeTenant, testApp } from './helpers/harness.ts'

@@ -7,7 +7,7 @@ import { seedDemo } from '../modules/demo/seed.ts'
 import { BUCKETS, DEFAULT_LIMITS_PER_MINUTE } from '../modules/limits/buckets.ts'
 import type { Bucket } from '../modules/limits/buckets.ts'
 import { partnerLimits, resetPartnerLimit, setPartnerLimit } from '../modules/limits/repository.ts'
-import { findPartner, insertPartner, insertTeam, insertUser } from '../modules/partners/repository.ts'
+import { findPartner, findUser, insertPartner, insertTeam, insertUser, listPartnerTeamIds } from '../modules/partners/repository.ts'
 import { ROLES, isPermission } from '../modules/tokens/permissions.ts'
 import type { Role } from '../modules/tokens/permissions.ts'
 import { listActiveTokens } from '../modules/tokens/repository.ts'
@@ -177,7 +177,7 @@ export async function run(argv: string[], io?: CliIo): Promise<void> {
         if (!(await findPartner(db, partnerId))) throw new UsageError(`no partner ${partnerId}`)
         let teamIds = values.team ?? []
         if (teamIds.length === 0) {
-          teamIds = (await db.query<{ id: string }>('SELECT id FROM teams WHERE partner_id = $1 ORDER BY created_at, id', [partnerId])).rows.map((r) => r.id)
+          teamIds = await listPartnerTeamIds(db, partnerId)
         }
         try {
           const user = await insertUser(db, { partnerId, email, name: required(values, 'name'), role: role as Role, teamIds }, systemClock.now())
@@ -208,7 +208,7 @@ export async function run(argv: string[], io?: CliIo): Promise<void> {
     case 'tokens list':
       return withDb(config, async (db) => {
         const userId = required(values, 'user')
-        const user = (await db.query<{ role: Role }>('SELECT role FROM users WHERE id = $1', [userId])).rows[0]
+        const user = await findUser(db, userId)
         if (!user) throw new UsageError(`no user ${userId}`)
         const rows = await listActiveTokens(db, userId, values.mode ? modeOf(values) : null)
         if (rows.length === 0) out('(no unrevoked tokens)')

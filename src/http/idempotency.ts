@@ -1,9 +1,10 @@
 import { createHash } from 'node:crypto'
 import type { FastifyInstance, FastifyRequest, RouteOptions } from 'fastify'
 import type { Clock } from '../platform/clock.ts'
-import type { Db, OpenTransaction, Queryable, RequestScopedDb } from '../platform/db.ts'
+import type { Db, OpenTransaction, RequestScopedDb } from '../platform/db.ts'
 import type { Services } from '../modules/services.ts'
 import { ApiError, errorEnvelope } from '../platform/errors.ts'
+import { findStoredResponse, storeResponse, tryLockKey } from '../modules/idempotency/repository.ts'
 
 /**
  * Idempotency-Key on every POST (API.md §8). The request runs in one transaction that first takes
@@ -50,13 +51,6 @@ export function fingerprintOf(method: string, path: string, body: unknown): stri
   return createHash('sha256').update(`${method} ${path}\n${body === undefined ? '' : canonicalJson(body)}`).digest('base64url')
 }
 
-interface StoredRow {
-  fingerprint: string
-  response_status: number
-  response_headers: Record<string, string>
-  response_body: string
-}
-
 export function installIdempotency(app: FastifyInstance, db: RequestScopedDb, clock: Clock, publicBaseUrl: string, servicesOn: (db: Db) => Services): void {
   app.decorateRequest('idempotency', null)
 
@@ -92,15 +86,10 @@ export function installIdempotency(app: FastifyInstance, db: RequestScopedDb, cl
     const fingerprint = fingerprintOf(request.method, path, request.body)
     const tx = await db.begin()
     try {
-      const { rows: lock } = await tx.query<{ locked: boolean }>('SELECT pg_try_advisory_xact_lock(hashtextextended($1, 0)) AS locked', [`${partnerId}|${mode}|${key}`])
-      if (!lock[0]?.locked) {
+      if (!(await tryLockKey(tx, partnerId, mode, key))) {
         throw new ApiError('IDEMPOTENCY_REQUEST_IN_PROGRESS', 'A request with this Idempotency-Key is still running.', { idempotency_key: key }, { 'retry-after': '1' })
       }
-      const { rows } = await tx.query<StoredRow>(
-        'SELECT fingerprint, response_status, response_headers, response_body FROM idempotency_keys WHERE partner_id = $1 AND mode = $2 AND key = $3 AND expires_at > $4',
-        [partnerId, mode, key, clock.now()],
-      )
-      const stored = rows[0]
+      const stored = await findStoredResponse(tx, partnerId, mode, key, clock.now())
       if (stored && stored.fingerprint !== fingerprint) {
         throw new ApiError('IDEMPOTENCY_KEY_REUSED', 'This Idempotency-Key was used with a different request.', { idempotency_key: key })
       }
@@ -131,13 +120,17 @@ export function installIdempotency(app: FastifyInstance, db: RequestScopedDb, cl
     }
     const now = clock.now()
     try {
-      await inFlight.tx.query(
-        `INSERT INTO idempotency_keys (partner_id, mode, key, fingerprint, response_status, response_headers, response_body, created_at, expires_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
-         ON CONFLICT (partner_id, mode, key) DO UPDATE SET fingerprint = EXCLUDED.fingerprint, response_status = EXCLUDED.response_status,
-           response_headers = EXCLUDED.response_headers, response_body = EXCLUDED.response_body, created_at = EXCLUDED.created_at, expires_at = EXCLUDED.expires_at`,
-        [request.auth!.partnerId, request.auth!.mode, inFlight.key, inFlight.fingerprint, reply.statusCode, JSON.stringify(headers), payload ?? '', now, new Date(now.getTime() + IDEMPOTENCY_TTL_MS)],
-      )
+      await storeResponse(inFlight.tx, {
+        partnerId: request.auth!.partnerId,
+        mode: request.auth!.mode,
+        key: inFlight.key,
+        fingerprint: inFlight.fingerprint,
+        response_status: reply.statusCode,
+        response_headers: headers,
+        response_body: payload ?? '',
+        createdAt: now,
+        expiresAt: new Date(now.getTime() + IDEMPOTENCY_TTL_MS),
+      })
       await inFlight.tx.commit()
       return payload
     } catch (error) {
@@ -160,10 +153,4 @@ export function installIdempotency(app: FastifyInstance, db: RequestScopedDb, cl
   }
   app.addHook('onResponse', release)
   app.addHook('onRequestAbort', release)
-}
-
-/** Deletes keys past their 24 hours (the sweeper's task); lookups already ignore them. */
-export async function purgeExpiredKeys(db: Queryable, now: Date): Promise<number> {
-  const { rowCount } = await db.query('DELETE FROM idempotency_keys WHERE expires_at <= $1', [now])
-  return rowCount
 }

@@ -1,6 +1,6 @@
 import type { Clock } from '../platform/clock.ts'
 import type { Db } from '../platform/db.ts'
-import { purgeExpiredKeys } from '../http/idempotency.ts'
+import { purgeExpiredKeys } from '../modules/idempotency/repository.ts'
 import { BookingService } from '../modules/bookings/service.ts'
 import type { Job } from './runner.ts'
 

@@ -1,6 +1,7 @@
 import type { FastifyRequest } from 'fastify'
 import type { BookingService } from './bookings/service.ts'
 import type { CustomerService } from './customers/service.ts'
+import type { EventService } from './events/service.ts'
 import type { ListingService } from './listings/service.ts'
 import type { TokenService } from './tokens/service.ts'
 
@@ -10,6 +11,7 @@ export interface Services {
   listings: ListingService
   customers: CustomerService
   bookings: BookingService
+  events: EventService
 }
 
 /**

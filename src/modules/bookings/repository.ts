@@ -1,6 +1,6 @@
 import type { ListPlan, Scope } from '../../platform/keyset.ts'
 import type { Queryable } from '../../platform/db.ts'
-import { ApiError } from '../../platform/errors.ts'
+import { notFound, ApiError } from '../../platform/errors.ts'
 import { pageSql, scopeSql } from '../../platform/keyset.ts'
 import type { BookingStatus } from './schemas.ts'
 
@@ -149,21 +149,23 @@ export async function expireLapsedHolds(db: Queryable, now: Date, options: { lis
   return rows
 }
 
-export async function updateBooking(db: Queryable, id: string, set: Record<string, unknown>, now: Date): Promise<BookingRow> {
+/** Every write carries the tenant predicate itself, not only the read before it. */
+export async function updateBooking(db: Queryable, scope: Scope, id: string, set: Record<string, unknown>, now: Date): Promise<BookingRow> {
   const names = Object.keys(set)
   const assignments = names.map((name, i) => `${name} = $${i + 3}`)
-  const values = names.map((name) => (name === 'guest_details' && set[name] !== null ? JSON.stringify(set[name]) : set[name]))
+  const params: unknown[] = [id, now, ...names.map((name) => (name === 'guest_details' && set[name] !== null ? JSON.stringify(set[name]) : set[name]))]
   const { rows } = await db.query<BookingRow>(
-    `UPDATE bookings b SET ${assignments.join(', ')}, updated_at = $2, version = b.version + 1 WHERE b.id = $1 RETURNING ${BOOKING_COLUMNS}`,
-    [id, now, ...values],
+    `UPDATE bookings b SET ${assignments.join(', ')}, updated_at = $2, version = b.version + 1 WHERE b.id = $1 AND ${scopeSql('b', scope, params)} RETURNING ${BOOKING_COLUMNS}`,
+    params,
   )
-  return rows[0]!
+  if (!rows[0]) throw notFound('booking')
+  return rows[0]
 }
 
 /** Stay changes may collide with another booking: the exclusion constraint answers. */
-export async function updateStay(db: Queryable, id: string, set: Record<string, unknown>, now: Date): Promise<BookingRow> {
+export async function updateStay(db: Queryable, scope: Scope, id: string, set: Record<string, unknown>, now: Date): Promise<BookingRow> {
   try {
-    return await updateBooking(db, id, set, now)
+    return await updateBooking(db, scope, id, set, now)
   } catch (error) {
     if (pgCode(error) === EXCLUSION_VIOLATION) throw unavailable()
     throw error

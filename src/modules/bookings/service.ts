@@ -1,14 +1,15 @@
 import type { Scope } from '../../platform/keyset.ts'
 import type { Clock } from '../../platform/clock.ts'
-import { MAX_STAY_NIGHTS, addDays, checkRange, daysBetween, isCalendarDate } from '../../platform/dates.ts'
+import { MAX_STAY_NIGHTS, addDays, checkRange, isCalendarDate } from '../../platform/dates.ts'
 import type { Db, Queryable } from '../../platform/db.ts'
 import { ApiError, FieldErrors, notFound } from '../../platform/errors.ts'
 import { newId } from '../../platform/ids.ts'
 import { formatMinor, isCurrency, parseAmount } from '../../platform/money.ts'
 import type { Money } from '../../platform/money.ts'
 import { isE164Phone } from '../../platform/reference-data.ts'
+import { priceOfStay } from '../listings/pricing.ts'
 import { recordEvent } from '../events/repository.ts'
-import type { EventType } from '../events/routes.ts'
+import type { EventType } from '../events/service.ts'
 import { findListing, lockListingWithCustomer } from '../listings/repository.ts'
 import type { ListingRow } from '../listings/repository.ts'
 import * as repo from './repository.ts'
@@ -95,8 +96,7 @@ async function priceStay(tx: Queryable, listing: ListingRow, stay: { checkIn: st
     const expired = await repo.expireLapsedHolds(tx, now, { listingId: listing.id, checkIn: stay.checkIn, checkOut: stay.checkOut })
     for (const row of expired) await bookingEvent(tx, row, 'booking.expired', now)
   }
-  const nights = daysBetween(stay.checkIn, stay.checkOut)
-  const totalMinor = listing.nightly_rate_minor * nights
+  const { nights, totalMinor } = priceOfStay(listing, stay.checkIn, stay.checkOut)
   if (stay.expected) {
     const expectedMinor = parseAmount(stay.expected.amount, stay.expected.currency)
     if (stay.expected.currency !== listing.currency || expectedMinor !== totalMinor) {
@@ -210,7 +210,7 @@ export class BookingService {
         throw new ApiError('BOOKING_HOLD_EXPIRED', `The booking hold expired at ${row.hold_expires_at.toISOString()}.`, { hold_expires_at: row.hold_expires_at.toISOString(), status })
       }
       if (status !== 'HELD') throw invalidTransition(status, 'confirmed', ['HELD'])
-      return { row: await repo.updateBooking(tx, id, { status: 'CONFIRMED', confirmed_at: now }, now), event: 'booking.confirmed' }
+      return { row: await repo.updateBooking(tx, scope, id, { status: 'CONFIRMED', confirmed_at: now }, now), event: 'booking.confirmed' }
     })
   }
 
@@ -218,7 +218,7 @@ export class BookingService {
     return this.#change(scope, id, async (tx, _row, status, now) => {
       if (status !== 'CONFIRMED') throw invalidTransition(status, 'issued', ['CONFIRMED'])
       const voucher = await repo.nextVoucherNumber(tx, now)
-      return { row: await repo.updateBooking(tx, id, { status: 'ISSUED', issued_at: now, voucher_number: voucher }, now), event: 'booking.issued' }
+      return { row: await repo.updateBooking(tx, scope, id, { status: 'ISSUED', issued_at: now, voucher_number: voucher }, now), event: 'booking.issued' }
     })
   }
 
@@ -226,7 +226,7 @@ export class BookingService {
     return this.#change(scope, id, async (tx, _row, status, now) => {
       const from: BookingStatus[] = ['HELD', 'CONFIRMED', 'ISSUED']
       if (!from.includes(status)) throw invalidTransition(status, 'cancelled', from)
-      return { row: await repo.updateBooking(tx, id, { status: 'CANCELLED', cancelled_at: now, cancellation_reason: reason }, now), event: 'booking.cancelled' }
+      return { row: await repo.updateBooking(tx, scope, id, { status: 'CANCELLED', cancelled_at: now, cancellation_reason: reason }, now), event: 'booking.cancelled' }
     })
   }
 
@@ -240,7 +240,7 @@ export class BookingService {
       async (tx, _row, status, now) => {
         const from: BookingStatus[] = ['HELD', 'CONFIRMED', 'ISSUED']
         if (!from.includes(status)) throw invalidTransition(status, 'changed', from)
-        return { row: await repo.updateBooking(tx, id, { guest_details: details }, now), event: 'booking.updated' }
+        return { row: await repo.updateBooking(tx, scope, id, { guest_details: details }, now), event: 'booking.updated' }
       },
       precondition,
     )
@@ -262,6 +262,7 @@ export class BookingService {
         const { nights, totalMinor } = await priceStay(tx, listing, { checkIn: input.check_in, checkOut: input.check_out, guests: input.guests, expected: input.expected_total, exceptId: id }, now)
         const updated = await repo.updateStay(
           tx,
+          scope,
           id,
           { check_in: input.check_in, check_out: input.check_out, guests: input.guests, nights, nightly_rate_minor: listing.nightly_rate_minor, total_minor: totalMinor, currency: listing.currency },
           now,

@@ -1,4 +1,5 @@
 import type { ListPlan, Scope } from '../../platform/keyset.ts'
+import { notFound } from '../../platform/errors.ts'
 import type { Queryable } from '../../platform/db.ts'
 import { pageSql, scopeSql } from '../../platform/keyset.ts'
 
@@ -42,17 +43,26 @@ export async function findCustomer(db: Queryable, scope: Scope, id: string, forU
   return rows[0]
 }
 
-export async function updateCustomer(db: Queryable, id: string, values: CustomerValues, now: Date): Promise<CustomerRow> {
+/** Every write carries the tenant predicate itself, not only the read before it. */
+export async function updateCustomer(db: Queryable, scope: Scope, id: string, values: CustomerValues, now: Date): Promise<CustomerRow> {
+  const params: unknown[] = [id, values.name, values.email, values.phone, values.language, values.country_code, now]
   const { rows } = await db.query<CustomerRow>(
-    `UPDATE customers c SET name = $2, email = $3, phone = $4, language = $5, country_code = $6, updated_at = $7, version = version + 1 WHERE id = $1 RETURNING ${COLUMNS}`,
-    [id, values.name, values.email, values.phone, values.language, values.country_code, now],
+    `UPDATE customers c SET name = $2, email = $3, phone = $4, language = $5, country_code = $6, updated_at = $7, version = version + 1
+     WHERE c.id = $1 AND c.deleted_at IS NULL AND ${scopeSql('c', scope, params)} RETURNING ${COLUMNS}`,
+    params,
   )
-  return rows[0]!
+  if (!rows[0]) throw notFound('customer')
+  return rows[0]
 }
 
-export async function softDeleteCustomer(db: Queryable, id: string, now: Date): Promise<CustomerRow> {
-  const { rows } = await db.query<CustomerRow>(`UPDATE customers c SET deleted_at = $2, updated_at = $2, version = version + 1 WHERE id = $1 RETURNING ${COLUMNS}`, [id, now])
-  return rows[0]!
+export async function softDeleteCustomer(db: Queryable, scope: Scope, id: string, now: Date): Promise<CustomerRow> {
+  const params: unknown[] = [id, now]
+  const { rows } = await db.query<CustomerRow>(
+    `UPDATE customers c SET deleted_at = $2, updated_at = $2, version = version + 1 WHERE c.id = $1 AND c.deleted_at IS NULL AND ${scopeSql('c', scope, params)} RETURNING ${COLUMNS}`,
+    params,
+  )
+  if (!rows[0]) throw notFound('customer')
+  return rows[0]
 }
 
 export async function countLiveBookings(db: Queryable, customerId: string, now: Date): Promise<number> {

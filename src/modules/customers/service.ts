@@ -87,7 +87,7 @@ export class CustomerService {
       if (!current) throw notFound('customer')
       checkReadOnlyFields({ ...toCustomer(current) }, input, CUSTOMER_READ_ONLY)
       checkPrecondition(toCustomer(current))
-      const row = await repo.updateCustomer(tx, id, values, now)
+      const row = await repo.updateCustomer(tx, scope, id, values, now)
       const customer = toCustomer(row)
       await recordEvent(tx, { partnerId: scope.partnerId, teamId: row.team_id, mode: scope.mode, type: 'customer.updated', resourceType: 'customer', resourceId: id, sequence: row.version, data: customer, now })
       return customer
@@ -102,7 +102,7 @@ export class CustomerService {
       if (!current) throw notFound('customer')
       const live = await repo.countLiveBookings(tx, id, now)
       if (live > 0) throw new ApiError('CUSTOMER_HAS_LIVE_BOOKINGS', `The customer has ${live} live booking${live === 1 ? '' : 's'}; cancel ${live === 1 ? 'it' : 'them'} first.`, { live_bookings: live })
-      const row = await repo.softDeleteCustomer(tx, id, now)
+      const row = await repo.softDeleteCustomer(tx, scope, id, now)
       await recordEvent(tx, { partnerId: scope.partnerId, teamId: row.team_id, mode: scope.mode, type: 'customer.deleted', resourceType: 'customer', resourceId: id, sequence: row.version, data: toCustomer(row), now })
     })
   }

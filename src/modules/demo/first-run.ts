@@ -1,6 +1,6 @@
 import type { Config } from '../../config.ts'
 import type { Db } from '../../platform/db.ts'
-import { countPartners } from '../partners/repository.ts'
+import { countPartners, findFirstOwner } from '../partners/repository.ts'
 import { seedDemo } from './seed.ts'
 
 /**
@@ -10,8 +10,7 @@ import { seedDemo } from './seed.ts'
 export async function firstRun(db: Db, config: Config): Promise<string> {
   const base = config.publicBaseUrl
   if ((await countPartners(db)) > 0) {
-    const { rows } = await db.query<{ id: string; email: string }>(`SELECT id, email FROM users WHERE role = 'OWNER' ORDER BY created_at, id LIMIT 1`)
-    const owner = rows[0]
+    const owner = await findFirstOwner(db)
     return (
       `\nExisting data found. To get a token (works while this server runs: the CLI goes through it):\n` +
       `  npx tvb tokens create --user ${owner ? owner.id : 'usr_…'} --mode test --name "my laptop"${owner ? `   (${owner.email})` : ''}\n` +

@@ -1,32 +1,10 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import Type from 'typebox'
 import { callerOf } from '../../http/auth.ts'
-import type { CursorCodec } from '../../platform/cursor.ts'
-import { listQuerySchema, planList, scopeOf, sendPage, sendResource, toPage } from '../../http/list-query.ts'
-import type { ListSpec } from '../../http/list-query.ts'
+import { listQuerySchema, scopeOf, sendPage, sendResource } from '../../http/list-query.ts'
 import { PathId, Timestamp, commaList, idSchema, listOf, stringEnum } from '../../http/schemas.ts'
-import type { Clock } from '../../platform/clock.ts'
-import type { Db } from '../../platform/db.ts'
-import { ApiError, FieldErrors, notFound, parseCommaList } from '../../platform/errors.ts'
-import { findEvent, listEvents } from './repository.ts'
-import type { EventRow } from './repository.ts'
-
-export const EVENT_TYPES = [
-  'booking.created',
-  'booking.confirmed',
-  'booking.issued',
-  'booking.cancelled',
-  'booking.expired',
-  'booking.updated',
-  'customer.created',
-  'customer.updated',
-  'customer.deleted',
-  'listing.created',
-  'listing.updated',
-] as const
-export type EventType = (typeof EVENT_TYPES)[number]
-
-const RETENTION_DAYS = 30
+import type { ServicesFor } from '../services.ts'
+import { EVENT_TYPES, eventSpec } from './service.ts'
 
 const EventSchema = Type.Object(
   {
@@ -41,18 +19,7 @@ const EventSchema = Type.Object(
   { additionalProperties: false },
 )
 
-const spec: ListSpec = {
-  resource: 'events',
-  sortKeys: { created_at: { column: 'e.created_at', type: 'timestamptz' } },
-  defaultSort: '-created_at',
-  fields: Object.keys(EventSchema.properties),
-}
-
-function toEvent(row: EventRow) {
-  return { id: row.id, event_type: row.event_type as EventType, created_at: row.created_at.toISOString(), mode: row.mode, team_id: row.team_id, sequence: row.sequence, data: row.data }
-}
-
-export const eventRoutes: FastifyPluginAsyncTypebox<{ db: Db; clock: Clock; cursors: CursorCodec }> = async (app, { db, clock, cursors }) => {
+export const eventRoutes: FastifyPluginAsyncTypebox<{ svc: ServicesFor }> = async (app, { svc }) => {
   app.get(
     '/v1/events',
     {
@@ -66,7 +33,7 @@ export const eventRoutes: FastifyPluginAsyncTypebox<{ db: Db; clock: Clock; curs
         tags: ['Events'],
         querystring: Type.Object(
           {
-            ...listQuerySchema(spec),
+            ...listQuerySchema(eventSpec),
             event_type: commaList(EVENT_TYPES),
             created_after: Type.Optional(Type.String({ format: 'date-time' })),
             created_before: Type.Optional(Type.String({ format: 'date-time' })),
@@ -78,27 +45,8 @@ export const eventRoutes: FastifyPluginAsyncTypebox<{ db: Db; clock: Clock; curs
       },
     },
     async (request, reply) => {
-      const q = request.query
-      const scope = scopeOf(callerOf(request), q.team_ids)
-      const errors = new FieldErrors()
-      const eventTypes = parseCommaList(q.event_type, EVENT_TYPES, 'event_type', errors)
-      errors.throwIfAny()
-      let sort = q.sort
-      if (q.after) {
-        if (q.sort === '-created_at') throw new ApiError('VALIDATION_ERROR', 'after= lists oldest first; it cannot be combined with sort=-created_at.', { fields: [{ field: 'sort', location: 'query', code: 'conflict', message: 'conflicts with after' }] })
-        sort = 'created_at'
-      }
-      const filters = { event_type: eventTypes ?? null, created_after: q.created_after ?? null, created_before: q.created_before ?? null, after: q.after ?? null }
-      const plan = planList(spec, { ...q, sort }, scope, filters, cursors)
-      // the first page after an event starts at that event; later pages follow their cursor
-      if (q.after && !q.cursor) {
-        const anchor = await findEvent(db, scope, q.after)
-        if (!anchor) throw new ApiError('VALIDATION_ERROR', 'after names no event visible to this token.', { fields: [{ field: 'after', location: 'query', code: 'not_found', message: 'no such event' }] })
-        plan.after = { key: anchor._sort_key, id: anchor.id }
-      }
-      const retentionStart = new Date(clock.now().getTime() - RETENTION_DAYS * 86_400_000)
-      const rows = await listEvents(db, scope, { event_type: eventTypes, created_after: q.created_after, created_before: q.created_before, retention_start: retentionStart }, plan)
-      return sendPage(reply, toPage(rows, plan, cursors, toEvent), plan.fields)
+      const { page, fields } = await svc(request).events.list(scopeOf(callerOf(request), request.query.team_ids), request.query)
+      return sendPage(reply, page, fields)
     },
   )
 
@@ -115,10 +63,6 @@ export const eventRoutes: FastifyPluginAsyncTypebox<{ db: Db; clock: Clock; curs
         response: { 200: EventSchema, 304: { description: 'Not modified (If-None-Match).', type: 'null' } },
       },
     },
-    async (request, reply) => {
-      const row = await findEvent(db, scopeOf(callerOf(request)), request.params.id)
-      if (!row) throw notFound('event')
-      return sendResource(request, reply, toEvent(row), spec, request.query.fields)
-    },
+    async (request, reply) => sendResource(request, reply, await svc(request).events.get(scopeOf(callerOf(request)), request.params.id), eventSpec, request.query.fields),
   )
 }

@@ -1,4 +1,5 @@
 import type { Queryable } from '../../platform/db.ts'
+import { notFound } from '../../platform/errors.ts'
 import type { ListPlan, Scope } from '../../platform/keyset.ts'
 import { pageSql, scopeSql } from '../../platform/keyset.ts'
 
@@ -67,20 +68,25 @@ export async function lockListingWithCustomer(db: Queryable, scope: Scope, listi
   return { listing: row.id ? row : undefined, customerFound: row.customer_found }
 }
 
-export async function updateListing(db: Queryable, id: string, values: ListingValues, now: Date): Promise<ListingRow> {
+/** Every write carries the tenant predicate itself, not only the read before it. */
+export async function updateListing(db: Queryable, scope: Scope, id: string, values: ListingValues, now: Date): Promise<ListingRow> {
+  const params: unknown[] = [id, values.name, values.description, values.state, values.country_code, values.province_code, values.city, values.line1,
+    values.max_guests, values.bedrooms, values.nightly_rate_minor, values.currency, values.timezone, now]
   const { rows } = await db.query<ListingRow>(
     `UPDATE listings l SET name = $2, description = $3, state = $4, country_code = $5, province_code = $6, city = $7, line1 = $8,
        max_guests = $9, bedrooms = $10, nightly_rate_minor = $11, currency = $12, timezone = $13, updated_at = $14, version = version + 1
-     WHERE id = $1 RETURNING ${COLUMNS}`,
-    [id, values.name, values.description, values.state, values.country_code, values.province_code, values.city, values.line1,
-      values.max_guests, values.bedrooms, values.nightly_rate_minor, values.currency, values.timezone, now],
+     WHERE l.id = $1 AND ${scopeSql('l', scope, params)} RETURNING ${COLUMNS}`,
+    params,
   )
-  return rows[0]!
+  if (!rows[0]) throw notFound('listing')
+  return rows[0]
 }
 
-export async function archiveListing(db: Queryable, id: string, now: Date): Promise<ListingRow> {
-  const { rows } = await db.query<ListingRow>(`UPDATE listings l SET state = 'ARCHIVED', updated_at = $2, version = version + 1 WHERE id = $1 RETURNING ${COLUMNS}`, [id, now])
-  return rows[0]!
+export async function archiveListing(db: Queryable, scope: Scope, id: string, now: Date): Promise<ListingRow> {
+  const params: unknown[] = [id, now]
+  const { rows } = await db.query<ListingRow>(`UPDATE listings l SET state = 'ARCHIVED', updated_at = $2, version = version + 1 WHERE l.id = $1 AND ${scopeSql('l', scope, params)} RETURNING ${COLUMNS}`, params)
+  if (!rows[0]) throw notFound('listing')
+  return rows[0]
 }
 
 export interface ListingFilters {

@@ -1,40 +1,21 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import Type from 'typebox'
 import { callerOf } from '../../http/auth.ts'
-import type { CursorCodec } from '../../platform/cursor.ts'
-import { checkIfMatch, etagOf, listQuerySchema, planList, scopeOf, sendPage, sendResource, toPage } from '../../http/list-query.ts'
-import type { ListSpec } from '../../http/list-query.ts'
+import { checkIfMatch, etagOf, listQuerySchema, scopeOf, sendPage, sendResource } from '../../http/list-query.ts'
 import { MoneySchema } from '../../http/money-schema.ts'
 import { PathId, commaList, listOf } from '../../http/schemas.ts'
-import type { Clock } from '../../platform/clock.ts'
-import { MAX_STAY_NIGHTS, checkRange, daysBetween } from '../../platform/dates.ts'
-import type { Db } from '../../platform/db.ts'
-import { FieldErrors, field, parseCommaList } from '../../platform/errors.ts'
-import { formatMinor } from '../../platform/money.ts'
-import { listListings, searchAvailable } from './repository.ts'
+import { MAX_STAY_NIGHTS, checkRange } from '../../platform/dates.ts'
+import { field } from '../../platform/errors.ts'
 import { CalendarSchema, CreateListingBody, LISTING_STATES, ListingSchema, ReplaceListingBody } from './schemas.ts'
-import { checkListingCodes, toListing } from './service.ts'
+import { MAX_CALENDAR_NIGHTS, checkListingCodes, listingSpec } from './service.ts'
 import type { ServicesFor } from '../services.ts'
 
 const tags = ['Listings']
-const MAX_CALENDAR_NIGHTS = 366
-
-export const listingSpec: ListSpec = {
-  resource: 'listings',
-  sortKeys: { created_at: { column: 'l.created_at', type: 'timestamptz' }, updated_at: { column: 'l.updated_at', type: 'timestamptz' } },
-  defaultSort: '-created_at',
-  fields: Object.keys(ListingSchema.properties),
-}
-
-const availabilitySpec: ListSpec = { ...listingSpec, resource: 'availability', fields: ['listing', 'quote'] }
 
 const FieldsQuery = Type.Object({ fields: Type.Optional(Type.String({ maxLength: 1000, description: 'Comma-separated top-level fields to return.' })) }, { additionalProperties: false })
 const IfMatch = Type.Object({ 'if-match': Type.Optional(Type.String({ description: 'The ETag from GET; 412 when the resource changed since.' })) })
 
-export const listingRoutes: FastifyPluginAsyncTypebox<{ db: Db; clock: Clock; cursors: CursorCodec; svc: ServicesFor; publicBaseUrl: string }> = async (
-  app,
-  { db, clock, cursors, svc, publicBaseUrl },
-) => {
+export const listingRoutes: FastifyPluginAsyncTypebox<{ svc: ServicesFor; publicBaseUrl: string }> = async (app, { svc, publicBaseUrl }) => {
   app.get(
     '/v1/listings',
     {
@@ -57,14 +38,8 @@ export const listingRoutes: FastifyPluginAsyncTypebox<{ db: Db; clock: Clock; cu
       },
     },
     async (request, reply) => {
-      const q = request.query
-      const scope = scopeOf(callerOf(request), q.team_ids)
-      const errors = new FieldErrors()
-      const state = parseCommaList(q.state, LISTING_STATES, 'state', errors)
-      errors.throwIfAny()
-      const filters = { state, country_code: q.country_code, province_code: q.province_code, q: q.q }
-      const plan = planList(listingSpec, q, scope, filters, cursors)
-      return sendPage(reply, toPage(await listListings(db, scope, filters, plan), plan, cursors, toListing), plan.fields)
+      const { page, fields } = await svc(request).listings.list(scopeOf(callerOf(request), request.query.team_ids), request.query)
+      return sendPage(reply, page, fields)
     },
   )
 
@@ -144,12 +119,7 @@ export const listingRoutes: FastifyPluginAsyncTypebox<{ db: Db; clock: Clock; cu
         response: { 200: CalendarSchema },
       },
     },
-    async (request) => {
-      const errors = new FieldErrors()
-      checkRange(errors, 'from', request.query.from, 'to', request.query.to, MAX_CALENDAR_NIGHTS)
-      errors.throwIfAny()
-      return svc(request).listings.calendar(scopeOf(callerOf(request)), request.params.id, request.query.from, request.query.to)
-    },
+    async (request) => svc(request).listings.calendar(scopeOf(callerOf(request)), request.params.id, request.query.from, request.query.to),
   )
 
   app.get(
@@ -189,20 +159,6 @@ export const listingRoutes: FastifyPluginAsyncTypebox<{ db: Db; clock: Clock; cu
         },
       },
     },
-    async (request) => {
-      const q = request.query
-      const errors = new FieldErrors()
-      checkRange(errors, 'check_in', q.check_in, 'check_out', q.check_out, MAX_STAY_NIGHTS)
-      errors.throwIfAny()
-      const scope = scopeOf(callerOf(request), q.team_ids)
-      const search = { check_in: q.check_in, check_out: q.check_out, guests: q.guests, country_code: q.country_code, province_code: q.province_code, q: q.q }
-      const plan = planList(availabilitySpec, { limit: q.limit, cursor: q.cursor, sort: 'created_at' }, scope, search, cursors)
-      const nights = daysBetween(q.check_in, q.check_out)
-      const rows = await searchAvailable(db, scope, search, plan, clock.now())
-      return toPage(rows, plan, cursors, (row) => ({
-        listing: toListing(row),
-        quote: { check_in: q.check_in, check_out: q.check_out, guests: q.guests, nights, nightly_rate: formatMinor(row.nightly_rate_minor, row.currency), total: formatMinor(row.nightly_rate_minor * nights, row.currency) },
-      }))
-    },
+    async (request) => svc(request).listings.searchAvailability(scopeOf(callerOf(request), request.query.team_ids), request.query),
   )
 }

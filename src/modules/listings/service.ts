@@ -1,9 +1,14 @@
-import { teamForCreate } from '../../http/list-query.ts'
+import type { CursorCodec } from '../../platform/cursor.ts'
+import { MAX_STAY_NIGHTS, checkRange } from '../../platform/dates.ts'
+import { planList, teamForCreate, toPage } from '../../platform/pagination.ts'
+import type { ListSpec, Page } from '../../platform/pagination.ts'
+import { quoteOf } from './pricing.ts'
+import type { Quote } from './pricing.ts'
 import type { Scope } from '../../platform/keyset.ts'
 import type { Clock } from '../../platform/clock.ts'
 import { addDays } from '../../platform/dates.ts'
 import type { Db } from '../../platform/db.ts'
-import { ApiError, FieldErrors, notFound, textField } from '../../platform/errors.ts'
+import { ApiError, FieldErrors, notFound, parseCommaList, textField } from '../../platform/errors.ts'
 import { newId } from '../../platform/ids.ts'
 import { formatMinor, isCurrency, parseAmount } from '../../platform/money.ts'
 import type { Money } from '../../platform/money.ts'
@@ -11,7 +16,7 @@ import { isCountryCode, isSubdivisionCode, isTimeZone } from '../../platform/ref
 import { recordEvent } from '../events/repository.ts'
 import * as repo from './repository.ts'
 import type { ListingRow, ListingValues } from './repository.ts'
-import { LISTING_READ_ONLY } from './schemas.ts'
+import { LISTING_READ_ONLY, LISTING_STATES, ListingSchema } from './schemas.ts'
 import type { CreateListingInput, ReplaceListingInput } from './schemas.ts'
 import { checkReadOnlyFields } from '../../platform/replacement.ts'
 
@@ -34,6 +39,40 @@ export function toListing(row: ListingRow) {
 }
 
 export type Listing = ReturnType<typeof toListing>
+
+/** The longest calendar one request may ask for. */
+export const MAX_CALENDAR_NIGHTS = 366
+
+export const listingSpec: ListSpec = {
+  resource: 'listings',
+  sortKeys: { created_at: { column: 'l.created_at', type: 'timestamptz' }, updated_at: { column: 'l.updated_at', type: 'timestamptz' } },
+  defaultSort: '-created_at',
+  fields: Object.keys(ListingSchema.properties),
+}
+
+const availabilitySpec: ListSpec = { ...listingSpec, resource: 'availability', fields: ['listing', 'quote'] }
+
+export interface ListingListQuery {
+  limit?: number
+  cursor?: string
+  sort?: string
+  fields?: string
+  state?: string[]
+  country_code?: string
+  province_code?: string
+  q?: string
+}
+
+export interface AvailabilityQuery {
+  check_in: string
+  check_out: string
+  guests: number
+  country_code?: string
+  province_code?: string
+  q?: string
+  limit?: number
+  cursor?: string
+}
 
 /**
  * The standard codes in a listing body (country, subdivision, currency, amount, time zone), all
@@ -85,7 +124,10 @@ function validatedValues(input: CreateListingInput, errors: FieldErrors): Listin
 export class ListingService {
   readonly #db: Db
   readonly #clock: Clock
-  constructor(deps: { db: Db; clock: Clock }) {
+  readonly #codec: CursorCodec | undefined
+  /** cursors: needed by lists only (the demo seed and jobs never page). */
+  constructor(deps: { db: Db; clock: Clock; cursors?: CursorCodec }) {
+    this.#codec = deps.cursors
     this.#db = deps.db
     this.#clock = deps.clock
   }
@@ -121,7 +163,7 @@ export class ListingService {
       checkReadOnlyFields({ ...toListing(current) }, input, LISTING_READ_ONLY)
       checkPrecondition(toListing(current))
       if (current.state === 'ARCHIVED') throw new ApiError('CONFLICT', 'An archived listing cannot be changed.', { state: 'ARCHIVED' })
-      const row = await repo.updateListing(tx, id, values, now)
+      const row = await repo.updateListing(tx, scope, id, values, now)
       const listing = toListing(row)
       await recordEvent(tx, { partnerId: scope.partnerId, teamId: row.team_id, mode: scope.mode, type: 'listing.updated', resourceType: 'listing', resourceId: id, sequence: row.version, data: listing, now })
       return listing
@@ -135,12 +177,40 @@ export class ListingService {
       const current = await repo.findListing(tx, scope, id, true)
       if (!current) throw notFound('listing')
       if (current.state === 'ARCHIVED') return
-      const row = await repo.archiveListing(tx, id, now)
+      const row = await repo.archiveListing(tx, scope, id, now)
       await recordEvent(tx, { partnerId: scope.partnerId, teamId: row.team_id, mode: scope.mode, type: 'listing.updated', resourceType: 'listing', resourceId: id, sequence: row.version, data: toListing(row), now })
     })
   }
 
+  get #cursors(): CursorCodec {
+    if (!this.#codec) throw new Error('ListingService was built without a cursor codec; lists need one')
+    return this.#codec
+  }
+
+  async list(scope: Scope, query: ListingListQuery): Promise<{ page: Page<Listing>; fields: string[] | null }> {
+    const errors = new FieldErrors()
+    const state = parseCommaList(query.state, LISTING_STATES, 'state', errors)
+    errors.throwIfAny()
+    const filters = { state, country_code: query.country_code, province_code: query.province_code, q: query.q }
+    const plan = planList(listingSpec, query, scope, filters, this.#cursors)
+    return { page: toPage(await repo.listListings(this.#db, scope, filters, plan), plan, this.#cursors, toListing), fields: plan.fields }
+  }
+
+  /** Bookable listings for a stay (active, room for the guests, no live booking in the way), each with its quote. */
+  async searchAvailability(scope: Scope, query: AvailabilityQuery): Promise<Page<{ listing: Listing; quote: Quote }>> {
+    const errors = new FieldErrors()
+    checkRange(errors, 'check_in', query.check_in, 'check_out', query.check_out, MAX_STAY_NIGHTS)
+    errors.throwIfAny()
+    const search = { check_in: query.check_in, check_out: query.check_out, guests: query.guests, country_code: query.country_code, province_code: query.province_code, q: query.q }
+    const plan = planList(availabilitySpec, { limit: query.limit, cursor: query.cursor, sort: 'created_at' }, scope, search, this.#cursors)
+    const rows = await repo.searchAvailable(this.#db, scope, search, plan, this.#clock.now())
+    return toPage(rows, plan, this.#cursors, (row) => ({ listing: toListing(row), quote: quoteOf(row, { check_in: query.check_in, check_out: query.check_out, guests: query.guests }) }))
+  }
+
   async calendar(scope: Scope, id: string, from: string, to: string): Promise<{ listing_id: string; from: string; to: string; nights: { date: string; available: boolean; price: Money }[] }> {
+    const errors = new FieldErrors()
+    checkRange(errors, 'from', from, 'to', to, MAX_CALENDAR_NIGHTS)
+    errors.throwIfAny()
     const row = await repo.findListing(this.#db, scope, id)
     if (!row) throw notFound('listing')
     const booked = await repo.bookedRanges(this.#db, id, from, to, this.#clock.now())

@@ -78,3 +78,15 @@ export async function findTeam(db: Queryable, partnerId: string, teamIds: readon
   const { rows } = await db.query<TeamRow>('SELECT * FROM teams WHERE partner_id = $1 AND id = ANY($2) AND id = $3', [partnerId, teamIds, id])
   return rows[0]
 }
+
+/** Every team id of a partner, oldest first (the CLI's default for a new user). */
+export async function listPartnerTeamIds(db: Queryable, partnerId: string): Promise<string[]> {
+  const { rows } = await db.query<{ id: string }>('SELECT id FROM teams WHERE partner_id = $1 ORDER BY created_at, id', [partnerId])
+  return rows.map((r) => r.id)
+}
+
+/** The first OWNER of the database (the demo's), for the second-start banner. */
+export async function findFirstOwner(db: Queryable): Promise<{ id: string; email: string } | undefined> {
+  const { rows } = await db.query<{ id: string; email: string }>(`SELECT id, email FROM users WHERE role = 'OWNER' ORDER BY created_at, id LIMIT 1`)
+  return rows[0]
+}

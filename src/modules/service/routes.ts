@@ -2,6 +2,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import Type from 'typebox'
 import type { Db } from '../../platform/db.ts'
 import { ApiError } from '../../platform/errors.ts'
+import { ping } from './repository.ts'
 import type { Metrics } from '../../http/metrics.ts'
 
 const READY_TIMEOUT_MS = 2000
@@ -40,7 +41,7 @@ export const serviceRoutes: FastifyPluginAsyncTypebox<{ db: Db; metrics: Metrics
       let timer: NodeJS.Timeout | undefined
       try {
         await Promise.race([
-          db.query('SELECT 1'),
+          ping(db),
           new Promise((_, reject) => {
             timer = setTimeout(() => reject(new Error('timeout')), READY_TIMEOUT_MS)
           }),
