@@ -172,8 +172,8 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   const servicesOn = (on: Db): Services => ({
     tokens: new TokenService({ db: on, clock, onTokenChanged: (id) => verifier.evictToken(id) }),
     listings: new ListingService({ db: on, clock, cursors }),
-    customers: new CustomerService({ db: on, clock }),
-    bookings: new BookingService({ db: on, clock, holdMinutes: config.holdMinutes }),
+    customers: new CustomerService({ db: on, clock, cursors }),
+    bookings: new BookingService({ db: on, clock, holdMinutes: config.holdMinutes, cursors }),
     events: new EventService({ db: on, clock, cursors }),
   })
   const services = servicesOn(db)
@@ -214,8 +214,8 @@ export async function buildApp(deps: AppDeps): Promise<App> {
 
   const publicBaseUrl = config.publicBaseUrl
   await app.register(listingRoutes, { svc, publicBaseUrl })
-  await app.register(customerRoutes, { db, cursors, svc, publicBaseUrl })
-  await app.register(bookingRoutes, { db, clock, cursors, svc, publicBaseUrl })
+  await app.register(customerRoutes, { svc, publicBaseUrl })
+  await app.register(bookingRoutes, { clock, svc, publicBaseUrl })
   await app.register(eventRoutes, { svc })
 
   await app.ready()

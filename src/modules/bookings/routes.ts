@@ -1,34 +1,16 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import Type from 'typebox'
 import { callerOf } from '../../http/auth.ts'
-import type { CursorCodec } from '../../platform/cursor.ts'
-import { checkIfMatch, etagOf, listQuerySchema, planList, scopeOf, sendPage, sendResource, toPage } from '../../http/list-query.ts'
-import type { ListSpec, Scope } from '../../http/list-query.ts'
+import { checkIfMatch, etagOf, listQuerySchema, scopeOf, sendPage, sendResource } from '../../http/list-query.ts'
 import { PathId, commaList, listOf } from '../../http/schemas.ts'
 import type { Clock } from '../../platform/clock.ts'
-import type { Db } from '../../platform/db.ts'
-import { FieldErrors, field, notFound, parseCommaList } from '../../platform/errors.ts'
+import { field } from '../../platform/errors.ts'
 import type { ErrorCode } from '../../platform/errors.ts'
-import { isCalendarDate } from '../../platform/dates.ts'
-import { findCustomer } from '../customers/repository.ts'
-import { listBookings } from './repository.ts'
-import type { BookingFilters } from './repository.ts'
 import { BOOKING_STATUSES, BookingSchema, CancelBody, CreateBookingBody, GuestDetailsBody, StayBody } from './schemas.ts'
-import { checkStay, toBooking } from './service.ts'
+import { bookingSpec, checkStay } from './service.ts'
 import type { ServicesFor } from '../services.ts'
 
 const tags = ['Bookings']
-
-export const bookingSpec: ListSpec = {
-  resource: 'bookings',
-  sortKeys: {
-    created_at: { column: 'b.created_at', type: 'timestamptz' },
-    updated_at: { column: 'b.updated_at', type: 'timestamptz' },
-    check_in: { column: 'b.check_in', type: 'date' },
-  },
-  defaultSort: '-created_at',
-  fields: Object.keys(BookingSchema.properties),
-}
 
 const FieldsQuery = Type.Object({ fields: Type.Optional(Type.String({ maxLength: 1000 })) }, { additionalProperties: false })
 const IfMatch = Type.Object({ 'if-match': Type.Optional(Type.String({ description: 'The ETag from GET; 412 when the booking changed since.' })) })
@@ -43,32 +25,7 @@ const filterQuery = {
   external_booking_id: Type.Optional(Type.String({ maxLength: 200 })),
 }
 
-type FilterQuery = { status?: string[]; listing_id?: string; customer_id?: string; check_in_from?: string; check_in_to?: string; created_after?: string; created_before?: string; external_booking_id?: string }
-
-function filtersOf(q: FilterQuery): BookingFilters {
-  const errors = new FieldErrors()
-  if (q.check_in_from && !isCalendarDate(q.check_in_from)) errors.add('check_in_from', 'date', 'must be a calendar date YYYY-MM-DD', 'query')
-  if (q.check_in_to && !isCalendarDate(q.check_in_to)) errors.add('check_in_to', 'date', 'must be a calendar date YYYY-MM-DD', 'query')
-  const status = parseCommaList(q.status, BOOKING_STATUSES, 'status', errors)
-  errors.throwIfAny()
-  const filters: BookingFilters = {}
-  if (status) filters.status = status
-  for (const key of ['listing_id', 'customer_id', 'check_in_from', 'check_in_to', 'created_after', 'created_before', 'external_booking_id'] as const) {
-    if (q[key] !== undefined) filters[key] = q[key]
-  }
-  return filters
-}
-
-export const bookingRoutes: FastifyPluginAsyncTypebox<{ db: Db; clock: Clock; cursors: CursorCodec; svc: ServicesFor; publicBaseUrl: string }> = async (
-  app,
-  { db, clock, cursors, svc, publicBaseUrl },
-) => {
-  async function page(scope: Scope, q: FilterQuery & { limit?: number; cursor?: string; sort?: string; fields?: string }, filters: BookingFilters) {
-    const plan = planList(bookingSpec, q, scope, filters, cursors)
-    const now = clock.now()
-    return { page: toPage(await listBookings(db, scope, filters, plan, now), plan, cursors, (row) => toBooking(row, now)), fields: plan.fields }
-  }
-
+export const bookingRoutes: FastifyPluginAsyncTypebox<{ clock: Clock; svc: ServicesFor; publicBaseUrl: string }> = async (app, { clock, svc, publicBaseUrl }) => {
   app.get(
     '/v1/bookings',
     {
@@ -83,9 +40,8 @@ export const bookingRoutes: FastifyPluginAsyncTypebox<{ db: Db; clock: Clock; cu
       },
     },
     async (request, reply) => {
-      const scope = scopeOf(callerOf(request), request.query.team_ids)
-      const { page: result, fields } = await page(scope, request.query, filtersOf(request.query))
-      return sendPage(reply, result, fields)
+      const { page, fields } = await svc(request).bookings.list(scopeOf(callerOf(request), request.query.team_ids), request.query)
+      return sendPage(reply, page, fields)
     },
   )
 
@@ -104,12 +60,9 @@ export const bookingRoutes: FastifyPluginAsyncTypebox<{ db: Db; clock: Clock; cu
       },
     },
     async (request, reply) => {
-      const scope = scopeOf(callerOf(request), request.query.team_ids)
-      const customer = await findCustomer(db, scopeOf(callerOf(request)), request.params.id)
-      if (!customer) throw notFound('customer')
-      const filters = { ...filtersOf(request.query), customer_id: customer.id }
-      const { page: result, fields } = await page(scope, request.query, filters)
-      return sendPage(reply, result, fields)
+      const caller = callerOf(request)
+      const { page, fields } = await svc(request).bookings.listForCustomer(scopeOf(caller), request.params.id, scopeOf(caller, request.query.team_ids), request.query)
+      return sendPage(reply, page, fields)
     },
   )
 

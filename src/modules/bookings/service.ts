@@ -1,8 +1,12 @@
 import type { Scope } from '../../platform/keyset.ts'
+import type { CursorCodec } from '../../platform/cursor.ts'
+import { planList, toPage } from '../../platform/pagination.ts'
+import type { ListSpec, Page } from '../../platform/pagination.ts'
+import { findCustomer } from '../customers/repository.ts'
 import type { Clock } from '../../platform/clock.ts'
 import { MAX_STAY_NIGHTS, addDays, checkRange, isCalendarDate } from '../../platform/dates.ts'
 import type { Db, Queryable } from '../../platform/db.ts'
-import { ApiError, FieldErrors, notFound } from '../../platform/errors.ts'
+import { ApiError, FieldErrors, notFound, parseCommaList } from '../../platform/errors.ts'
 import { newId } from '../../platform/ids.ts'
 import { formatMinor, isCurrency, parseAmount } from '../../platform/money.ts'
 import type { Money } from '../../platform/money.ts'
@@ -13,7 +17,8 @@ import type { EventType } from '../events/service.ts'
 import { findListing, lockListingWithCustomer } from '../listings/repository.ts'
 import type { ListingRow } from '../listings/repository.ts'
 import * as repo from './repository.ts'
-import type { BookingRow, GuestDetails } from './repository.ts'
+import type { BookingFilters, BookingRow, GuestDetails } from './repository.ts'
+import { BOOKING_STATUSES, BookingSchema } from './schemas.ts'
 import type { BookingStatus, CreateBookingInput, GuestDetailsInput, StayInput } from './schemas.ts'
 
 
@@ -56,6 +61,8 @@ export interface BookingServiceDeps {
   db: Db
   clock: Clock
   holdMinutes: number
+  /** Needed by lists only (jobs and the demo seed never page). */
+  cursors?: CursorCodec
 }
 
 /** A stay's dates (raw input: also run when the schema refused the body; missing ones are the schema's to report). */
@@ -115,8 +122,72 @@ function invalidTransition(status: BookingStatus, action: string, allowedFrom: B
   return new ApiError('BOOKING_INVALID_TRANSITION', `A ${status} booking cannot be ${action}; only ${allowedFrom.join(' or ')} bookings can.`, { status, action, allowed_from: allowedFrom })
 }
 
+export const bookingSpec: ListSpec = {
+  resource: 'bookings',
+  sortKeys: {
+    created_at: { column: 'b.created_at', type: 'timestamptz' },
+    updated_at: { column: 'b.updated_at', type: 'timestamptz' },
+    check_in: { column: 'b.check_in', type: 'date' },
+  },
+  defaultSort: '-created_at',
+  fields: Object.keys(BookingSchema.properties),
+}
+
+/** The filters of GET /v1/bookings (and a customer's bookings), as the request gives them. */
+export interface BookingListQuery {
+  limit?: number
+  cursor?: string
+  sort?: string
+  fields?: string
+  status?: string[]
+  listing_id?: string
+  customer_id?: string
+  check_in_from?: string
+  check_in_to?: string
+  created_after?: string
+  created_before?: string
+  external_booking_id?: string
+}
+
+function filtersOf(q: BookingListQuery): BookingFilters {
+  const errors = new FieldErrors()
+  if (q.check_in_from && !isCalendarDate(q.check_in_from)) errors.add('check_in_from', 'date', 'must be a calendar date YYYY-MM-DD', 'query')
+  if (q.check_in_to && !isCalendarDate(q.check_in_to)) errors.add('check_in_to', 'date', 'must be a calendar date YYYY-MM-DD', 'query')
+  const status = parseCommaList(q.status, BOOKING_STATUSES, 'status', errors)
+  errors.throwIfAny()
+  const filters: BookingFilters = {}
+  if (status) filters.status = status
+  for (const key of ['listing_id', 'customer_id', 'check_in_from', 'check_in_to', 'created_after', 'created_before', 'external_booking_id'] as const) {
+    if (q[key] !== undefined) filters[key] = q[key]
+  }
+  return filters
+}
+
 export class BookingService {
   readonly #deps: BookingServiceDeps
+  /**
+   * Filters combine with AND; a lapsed hold reads EXPIRED here, whether or not the hold-expiry job
+   * has rewritten it.
+   */
+  async list(scope: Scope, query: BookingListQuery): Promise<{ page: Page<Booking>; fields: string[] | null }> {
+    return this.#page(scope, query, filtersOf(query))
+  }
+
+  /** A customer's bookings: the customer must be visible to the token (customerScope), the bookings are narrowed by team_ids (scope). */
+  async listForCustomer(customerScope: Scope, customerId: string, scope: Scope, query: BookingListQuery): Promise<{ page: Page<Booking>; fields: string[] | null }> {
+    const customer = await findCustomer(this.#deps.db, customerScope, customerId)
+    if (!customer) throw notFound('customer')
+    return this.#page(scope, query, { ...filtersOf(query), customer_id: customer.id })
+  }
+
+  async #page(scope: Scope, query: BookingListQuery, filters: BookingFilters): Promise<{ page: Page<Booking>; fields: string[] | null }> {
+    const { db, clock, cursors } = this.#deps
+    if (!cursors) throw new Error('BookingService was built without a cursor codec; lists need one')
+    const plan = planList(bookingSpec, query, scope, filters, cursors)
+    const now = clock.now()
+    return { page: toPage(await repo.listBookings(db, scope, filters, plan, now), plan, cursors, (row) => toBooking(row, now)), fields: plan.fields }
+  }
+
   constructor(deps: BookingServiceDeps) {
     this.#deps = deps
   }

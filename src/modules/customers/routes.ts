@@ -1,29 +1,18 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import Type from 'typebox'
 import { callerOf } from '../../http/auth.ts'
-import type { CursorCodec } from '../../platform/cursor.ts'
-import { checkIfMatch, etagOf, listQuerySchema, planList, scopeOf, sendPage, sendResource, toPage } from '../../http/list-query.ts'
-import type { ListSpec } from '../../http/list-query.ts'
+import { checkIfMatch, etagOf, listQuerySchema, scopeOf, sendPage, sendResource } from '../../http/list-query.ts'
 import { PathId, listOf } from '../../http/schemas.ts'
-import type { Db } from '../../platform/db.ts'
-import { listCustomers } from './repository.ts'
 import { CreateCustomerBody, CustomerSchema, ReplaceCustomerBody } from './schemas.ts'
-import { checkCustomerCodes, toCustomer } from './service.ts'
+import { checkCustomerCodes, customerSpec } from './service.ts'
 import type { ServicesFor } from '../services.ts'
 
 const tags = ['Customers']
 
-export const customerSpec: ListSpec = {
-  resource: 'customers',
-  sortKeys: { created_at: { column: 'c.created_at', type: 'timestamptz' }, updated_at: { column: 'c.updated_at', type: 'timestamptz' } },
-  defaultSort: '-created_at',
-  fields: Object.keys(CustomerSchema.properties),
-}
-
 const FieldsQuery = Type.Object({ fields: Type.Optional(Type.String({ maxLength: 1000 })) }, { additionalProperties: false })
 const IfMatch = Type.Object({ 'if-match': Type.Optional(Type.String({ description: 'The ETag from GET; 412 when the resource changed since.' })) })
 
-export const customerRoutes: FastifyPluginAsyncTypebox<{ db: Db; cursors: CursorCodec; svc: ServicesFor; publicBaseUrl: string }> = async (app, { db, cursors, svc, publicBaseUrl }) => {
+export const customerRoutes: FastifyPluginAsyncTypebox<{ svc: ServicesFor; publicBaseUrl: string }> = async (app, { svc, publicBaseUrl }) => {
   app.get(
     '/v1/customers',
     {
@@ -44,11 +33,8 @@ export const customerRoutes: FastifyPluginAsyncTypebox<{ db: Db; cursors: Cursor
       },
     },
     async (request, reply) => {
-      const q = request.query
-      const scope = scopeOf(callerOf(request), q.team_ids)
-      const filters = { email: q.email, q: q.q }
-      const plan = planList(customerSpec, q, scope, filters, cursors)
-      return sendPage(reply, toPage(await listCustomers(db, scope, filters, plan), plan, cursors, toCustomer), plan.fields)
+      const { page, fields } = await svc(request).customers.list(scopeOf(callerOf(request), request.query.team_ids), request.query)
+      return sendPage(reply, page, fields)
     },
   )
 

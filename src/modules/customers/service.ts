@@ -5,10 +5,12 @@ import { ApiError, FieldErrors, notFound, textField } from '../../platform/error
 import { newId } from '../../platform/ids.ts'
 import { canonicalLanguage, isCountryCode, isE164Phone } from '../../platform/reference-data.ts'
 import { recordEvent } from '../events/repository.ts'
-import { teamForCreate } from '../../http/list-query.ts'
+import type { CursorCodec } from '../../platform/cursor.ts'
+import { planList, teamForCreate, toPage } from '../../platform/pagination.ts'
+import type { ListSpec, Page } from '../../platform/pagination.ts'
 import * as repo from './repository.ts'
 import type { CustomerRow, CustomerValues } from './repository.ts'
-import { CUSTOMER_READ_ONLY } from './schemas.ts'
+import { CUSTOMER_READ_ONLY, CustomerSchema } from './schemas.ts'
 import type { CreateCustomerInput, ReplaceCustomerInput } from './schemas.ts'
 import { checkReadOnlyFields } from '../../platform/replacement.ts'
 
@@ -49,12 +51,38 @@ function validatedValues(input: CreateCustomerInput, errors: FieldErrors): Custo
   return { name: input.name, email: input.email ?? null, phone: input.phone ?? null, language, country_code: input.country_code ?? null }
 }
 
+export const customerSpec: ListSpec = {
+  resource: 'customers',
+  sortKeys: { created_at: { column: 'c.created_at', type: 'timestamptz' }, updated_at: { column: 'c.updated_at', type: 'timestamptz' } },
+  defaultSort: '-created_at',
+  fields: Object.keys(CustomerSchema.properties),
+}
+
+export interface CustomerListQuery {
+  limit?: number
+  cursor?: string
+  sort?: string
+  fields?: string
+  email?: string
+  q?: string
+}
+
 export class CustomerService {
   readonly #db: Db
   readonly #clock: Clock
-  constructor(deps: { db: Db; clock: Clock }) {
+  readonly #codec: CursorCodec | undefined
+  /** cursors: needed by lists only (the demo seed never pages). */
+  constructor(deps: { db: Db; clock: Clock; cursors?: CursorCodec }) {
     this.#db = deps.db
     this.#clock = deps.clock
+    this.#codec = deps.cursors
+  }
+
+  async list(scope: Scope, query: CustomerListQuery): Promise<{ page: Page<Customer>; fields: string[] | null }> {
+    if (!this.#codec) throw new Error('CustomerService was built without a cursor codec; lists need one')
+    const filters = { email: query.email, q: query.q }
+    const plan = planList(customerSpec, query, scope, filters, this.#codec)
+    return { page: toPage(await repo.listCustomers(this.#db, scope, filters, plan), plan, this.#codec, toCustomer), fields: plan.fields }
   }
 
   async create(scope: Scope, input: CreateCustomerInput): Promise<Customer> {
