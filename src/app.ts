@@ -17,19 +17,14 @@ import { MemoryRateLimitStore, RedisRateLimitStore } from './modules/limits/stor
 import type { RateLimitStore } from './modules/limits/store.ts'
 import { RouteTable } from './http/route-table.ts'
 import { CursorCodec } from './platform/cursor.ts'
-import { bookingRoutes } from './modules/bookings/routes.ts'
 import { BookingService } from './modules/bookings/service.ts'
-import { customerRoutes } from './modules/customers/routes.ts'
 import { CustomerService } from './modules/customers/service.ts'
-import { eventRoutes } from './modules/events/routes.ts'
 import { EventService } from './modules/events/service.ts'
-import { listingRoutes } from './modules/listings/routes.ts'
 import { ListingService } from './modules/listings/service.ts'
-import { identityRoutes } from './modules/me/routes.ts'
 import type { Services, ServicesFor } from './modules/services.ts'
 import { serviceRoutes } from './modules/service/routes.ts'
+import { v1Surface } from './surfaces/v1/index.ts'
 import { readServerSecret } from './modules/service/repository.ts'
-import { tokenRoutes } from './modules/tokens/routes.ts'
 import { TokenService } from './modules/tokens/service.ts'
 import { TokenVerifier } from './modules/tokens/verifier.ts'
 import type { Clock } from './platform/clock.ts'
@@ -209,14 +204,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   await installOpenApi(app, { publicBaseUrl: config.publicBaseUrl })
 
   await app.register(serviceRoutes, { db, metrics })
-  await app.register(identityRoutes, { db })
-  await app.register(tokenRoutes, { svc, publicBaseUrl: config.publicBaseUrl })
-
-  const publicBaseUrl = config.publicBaseUrl
-  await app.register(listingRoutes, { svc, publicBaseUrl })
-  await app.register(customerRoutes, { svc, publicBaseUrl })
-  await app.register(bookingRoutes, { clock, svc, publicBaseUrl })
-  await app.register(eventRoutes, { svc })
+  await app.register(v1Surface, { db, clock, svc, publicBaseUrl: config.publicBaseUrl })
 
   await app.ready()
   return { app, tokens, bookings, verifier, metrics, routes }

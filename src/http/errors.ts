@@ -143,13 +143,18 @@ export function sendError(reply: FastifyReply, error: ApiError, publicBaseUrl: s
 /** Path parameters longer than this are refused with 414 before routing (every documented id is ≤ 128). */
 export const MAX_PARAM_LENGTH = 2048
 
-export function installErrorHandling(app: FastifyInstance, routes: RouteTable, publicBaseUrl: string): void {
-  app.setErrorHandler((error, request, reply) => {
+/** Renders anything thrown as the catalogue's envelope (API.md §6), logging 5xx with their cause. */
+export function envelopeErrorHandler(publicBaseUrl: string) {
+  return (error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
     const apiError = toApiError(error, request)
     if (apiError.status >= 500) request.log.error({ err: error }, 'request failed')
     else request.log.info({ code: apiError.code }, 'request refused')
     return sendError(reply, apiError, publicBaseUrl)
-  })
+  }
+}
+
+export function installErrorHandling(app: FastifyInstance, routes: RouteTable, publicBaseUrl: string): void {
+  app.setErrorHandler(envelopeErrorHandler(publicBaseUrl))
 
   app.setNotFoundHandler((request, reply) => {
     const path = request.url.split('?')[0] ?? '/'

@@ -5,7 +5,7 @@ import { ApiError } from '../platform/errors.ts'
 import type { AuthContext } from '../modules/tokens/verifier.ts'
 import type { ListPlan, Scope } from '../platform/keyset.ts'
 import { parseFields, pick } from '../platform/pagination.ts'
-import type { ListSpec, Page } from '../platform/pagination.ts'
+import type { ListSpec } from '../platform/pagination.ts'
 
 export type { ListPlan, Scope }
 export { planList, teamForCreate, toPage } from '../platform/pagination.ts'
@@ -54,12 +54,6 @@ export function listQuerySchema(spec: ListSpec) {
     fields: Type.Optional(Type.String({ maxLength: 1000, description: `Comma-separated top-level fields to return: ${spec.fields.join(', ')}.` })),
     team_ids: TeamIdsParam,
   }
-}
-
-/** Sends a page; with fields= the items no longer match the full schema, so they bypass the serializer. */
-export function sendPage<T extends object>(reply: FastifyReply, page: Page<T>, fields: string[] | null): FastifyReply | Page<T> {
-  if (!fields) return page
-  return reply.type('application/json; charset=utf-8').send(JSON.stringify({ data: page.data.map((r) => pick(r, fields)), pagination: page.pagination }))
 }
 
 /** Sends JSON that is already serialized (the route's serializer would quote it as a string). */

@@ -1,14 +1,15 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import Type from 'typebox'
 import { callerOf } from '../../http/auth.ts'
-import { checkIfMatch, etagOf, listQuerySchema, scopeOf, sendPage, sendResource } from '../../http/list-query.ts'
+import { checkIfMatch, etagOf, listQuerySchema, scopeOf, sendResource } from '../../http/list-query.ts'
+import { sendPage } from './render.ts'
 import { MoneySchema } from '../../http/money-schema.ts'
 import { PathId, commaList, listOf } from '../../http/schemas.ts'
 import { MAX_STAY_NIGHTS, checkRange } from '../../platform/dates.ts'
 import { field } from '../../platform/errors.ts'
-import { CalendarSchema, CreateListingBody, LISTING_STATES, ListingSchema, ReplaceListingBody } from './schemas.ts'
-import { MAX_CALENDAR_NIGHTS, checkListingCodes, listingSpec } from './service.ts'
-import type { ServicesFor } from '../services.ts'
+import { CalendarSchema, CreateListingBody, LISTING_STATES, ListingSchema, ReplaceListingBody } from '../../modules/listings/schemas.ts'
+import { MAX_CALENDAR_NIGHTS, checkListingCodes, listingSpec } from '../../modules/listings/service.ts'
+import type { ServicesFor } from '../../modules/services.ts'
 
 const tags = ['Listings']
 

@@ -1,14 +1,15 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import Type from 'typebox'
 import { callerOf } from '../../http/auth.ts'
-import { checkIfMatch, etagOf, listQuerySchema, scopeOf, sendPage, sendResource } from '../../http/list-query.ts'
+import { checkIfMatch, etagOf, listQuerySchema, scopeOf, sendResource } from '../../http/list-query.ts'
+import { sendPage } from './render.ts'
 import { PathId, commaList, listOf } from '../../http/schemas.ts'
 import type { Clock } from '../../platform/clock.ts'
 import { field } from '../../platform/errors.ts'
 import type { ErrorCode } from '../../platform/errors.ts'
-import { BOOKING_STATUSES, BookingSchema, CancelBody, CreateBookingBody, GuestDetailsBody, StayBody } from './schemas.ts'
-import { bookingSpec, checkStay } from './service.ts'
-import type { ServicesFor } from '../services.ts'
+import { BOOKING_STATUSES, BookingSchema, CancelBody, CreateBookingBody, GuestDetailsBody, StayBody } from '../../modules/bookings/schemas.ts'
+import { bookingSpec, checkStay } from '../../modules/bookings/service.ts'
+import type { ServicesFor } from '../../modules/services.ts'
 
 const tags = ['Bookings']
 

@@ -5,10 +5,10 @@ import { etagOf, notModified, sendNotModified, sendSerialized } from '../../http
 import { PathId, Timestamp, idSchema, listOf } from '../../http/schemas.ts'
 import { notFound } from '../../platform/errors.ts'
 import type { Db } from '../../platform/db.ts'
-import { BUCKETS } from '../limits/buckets.ts'
-import { findTeam, listTeams } from '../partners/repository.ts'
-import type { TeamRow } from '../partners/repository.ts'
-import type { AuthContext } from '../tokens/verifier.ts'
+import { BUCKETS } from '../../modules/limits/buckets.ts'
+import { findTeam, listTeams } from '../../modules/partners/repository.ts'
+import type { TeamRow } from '../../modules/partners/repository.ts'
+import type { AuthContext } from '../../modules/tokens/verifier.ts'
 
 const TeamSchema = Type.Object({ id: idSchema('team'), name: Type.String(), created_at: Timestamp }, { additionalProperties: false })
 

@@ -1,11 +1,12 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import Type from 'typebox'
 import { callerOf } from '../../http/auth.ts'
-import { checkIfMatch, etagOf, listQuerySchema, scopeOf, sendPage, sendResource } from '../../http/list-query.ts'
+import { checkIfMatch, etagOf, listQuerySchema, scopeOf, sendResource } from '../../http/list-query.ts'
+import { sendPage } from './render.ts'
 import { PathId, listOf } from '../../http/schemas.ts'
-import { CreateCustomerBody, CustomerSchema, ReplaceCustomerBody } from './schemas.ts'
-import { checkCustomerCodes, customerSpec } from './service.ts'
-import type { ServicesFor } from '../services.ts'
+import { CreateCustomerBody, CustomerSchema, ReplaceCustomerBody } from '../../modules/customers/schemas.ts'
+import { checkCustomerCodes, customerSpec } from '../../modules/customers/service.ts'
+import type { ServicesFor } from '../../modules/services.ts'
 
 const tags = ['Customers']
 

@@ -2,9 +2,9 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { callerOf } from '../../http/auth.ts'
 import { etagOf, notModified, sendNotModified } from '../../http/list-query.ts'
 import { PathId, listOf } from '../../http/schemas.ts'
-import { CreateTokenBody, RotateTokenBody, TokenSchema, TokenWithSecretSchema } from './schemas.ts'
-import { DEFAULT_ROTATION_GRACE_SECONDS } from './service.ts'
-import type { ServicesFor } from '../services.ts'
+import { CreateTokenBody, RotateTokenBody, TokenSchema, TokenWithSecretSchema } from '../../modules/tokens/schemas.ts'
+import { DEFAULT_ROTATION_GRACE_SECONDS } from '../../modules/tokens/service.ts'
+import type { ServicesFor } from '../../modules/services.ts'
 
 export interface TokenRoutesOptions {
   svc: ServicesFor

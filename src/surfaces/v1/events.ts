@@ -1,10 +1,11 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import Type from 'typebox'
 import { callerOf } from '../../http/auth.ts'
-import { listQuerySchema, scopeOf, sendPage, sendResource } from '../../http/list-query.ts'
+import { listQuerySchema, scopeOf, sendResource } from '../../http/list-query.ts'
+import { sendPage } from './render.ts'
 import { PathId, Timestamp, commaList, idSchema, listOf, stringEnum } from '../../http/schemas.ts'
-import type { ServicesFor } from '../services.ts'
-import { EVENT_TYPES, eventSpec } from './service.ts'
+import type { ServicesFor } from '../../modules/services.ts'
+import { EVENT_TYPES, eventSpec } from '../../modules/events/service.ts'
 
 const EventSchema = Type.Object(
   {

@@ -1,0 +1,35 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import type { Clock } from '../../platform/clock.ts'
+import type { Db } from '../../platform/db.ts'
+import type { ServicesFor } from '../../modules/services.ts'
+import { bookingRoutes } from './bookings.ts'
+import { customerRoutes } from './customers.ts'
+import { eventRoutes } from './events.ts'
+import { listingRoutes } from './listings.ts'
+import { identityRoutes } from './me.ts'
+import { v1ErrorRenderer } from './render.ts'
+import { tokenRoutes } from './tokens.ts'
+
+export interface V1SurfaceOptions {
+  db: Db
+  clock: Clock
+  svc: ServicesFor
+  publicBaseUrl: string
+}
+
+/**
+ * The public API v1 (API.md §3–§10) as one encapsulated surface: its routes, its error envelope
+ * ({"error": {…}}) and its list envelope ({"data", "pagination"}). Authentication, rate limits,
+ * idempotency and the input guard are the app's, shared by every surface; a sibling surface (the
+ * External API's flat errors and page/limit, /v2's representations) renders the same services'
+ * answers its own way.
+ */
+export const v1Surface: FastifyPluginAsyncTypebox<V1SurfaceOptions> = async (app, { db, clock, svc, publicBaseUrl }) => {
+  app.setErrorHandler(v1ErrorRenderer(publicBaseUrl))
+  await app.register(identityRoutes, { db })
+  await app.register(tokenRoutes, { svc, publicBaseUrl })
+  await app.register(listingRoutes, { svc, publicBaseUrl })
+  await app.register(customerRoutes, { svc, publicBaseUrl })
+  await app.register(bookingRoutes, { clock, svc, publicBaseUrl })
+  await app.register(eventRoutes, { svc })
+}
