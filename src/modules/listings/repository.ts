@@ -129,11 +129,19 @@ export async function bookedRanges(db: Queryable, listingId: string, from: strin
   const { rows } = await db.query<{ check_in: string; check_out: string }>(
     `SELECT check_in, check_out FROM bookings
      WHERE listing_id = $1 AND stay && daterange($2::date, $3::date, '[)')
-       AND (status IN ('CONFIRMED', 'ISSUED') OR (status = 'HELD' AND hold_expires_at > $4))`,
+       AND status IN ('HELD', 'CONFIRMED', 'ISSUED') AND (status <> 'HELD' OR hold_expires_at > $4)`,
     [listingId, from, to, now],
   )
   return rows
 }
+
+/**
+ * "A live booking": status IN (HELD, CONFIRMED, ISSUED) — the exclusion constraint's own predicate,
+ * so its index (listing_id, stay) answers with one probe per listing — and a HELD one not lapsed.
+ * Written as (CONFIRMED, ISSUED) OR (HELD AND …) PostgreSQL could not use that index and scanned
+ * every overlapping booking of every tenant for each listing (the audit's 87 ms for 547 listings;
+ * EXPLAIN: 46 ms → 14 ms for a 7-night stay over 200,000 bookings).
+ */
 
 /** Availability search: active listings with room for the guests and no live booking overlapping the stay. */
 export async function searchAvailable(
@@ -149,7 +157,7 @@ export async function searchAvailable(
   where += ` AND l.max_guests >= $${params.length}`
   params.push(search.check_in, search.check_out, now)
   where += ` AND NOT EXISTS (SELECT 1 FROM bookings b WHERE b.listing_id = l.id AND b.stay && daterange($${params.length - 2}::date, $${params.length - 1}::date, '[)')
-     AND (b.status IN ('CONFIRMED', 'ISSUED') OR (b.status = 'HELD' AND b.hold_expires_at > $${params.length})))`
+     AND b.status IN ('HELD', 'CONFIRMED', 'ISSUED') AND (b.status <> 'HELD' OR b.hold_expires_at > $${params.length}))`
   const { rows } = await db.query<ListingRow & { _sort_key: string }>(pageSql({ from: 'listings l', alias: 'l', columns: COLUMNS, scope, filters: where, params, plan }), params)
   return rows
 }
