@@ -1,8 +1,9 @@
 /**
  * The baselines: bare Fastify routes with no auth, tenancy, limits, logging or metrics. /bare
  * returns a fixed JSON body; with DATABASE_URL, /bare/bookings/:id answers the same single-row
- * query through pg and /bare/bookings a 50-row keyset page. Started in its own process by
- * bench/run.ts.
+ * query through pg, /bare/bookings a 50-row keyset page of one team (51 rows read, as a page and
+ * its has_more), and /bare/availability runs the availability search's own SQL (searchAvailable
+ * from src, same arguments). Started in its own process by bench/run.ts.
  */
 import { readFileSync } from 'node:fs'
 import Fastify from 'fastify'
@@ -29,8 +30,18 @@ if (process.env.DATABASE_URL) {
       params.push(q.before_created, q.before_id)
       keyset = ' AND (created_at, id) < ($2::timestamptz, $3)'
     }
-    const { rows } = await pool.query(`SELECT ${columns} FROM bookings WHERE team_id = $1 AND mode = 'test'${keyset} ORDER BY created_at DESC, id DESC LIMIT 50`, params)
-    return { data: rows }
+    const { rows } = await pool.query(`SELECT ${columns} FROM bookings WHERE team_id = $1 AND mode = 'test'${keyset} ORDER BY created_at DESC, id DESC LIMIT 51`, params)
+    return { data: rows.slice(0, 50), has_more: rows.length > 50 }
+  })
+  const { searchAvailable } = await import('../src/modules/listings/repository.ts')
+  const db = { query: async <Row>(sql: string, params?: readonly unknown[]) => (await pool.query(sql, params as unknown[])) as unknown as { rows: Row[]; rowCount: number } }
+  app.get<{ Querystring: { partner: string; team: string; check_in: string; check_out: string; guests: string } }>('/bare/availability', async (request) => {
+    const q = request.query
+    // the plan the server makes for a first page: 20 (the default limit), created_at ascending, no cursor
+    const plan = { limit: 20, column: 'l.created_at', type: 'timestamptz', desc: false, after: null, binding: '', fields: null }
+    const scope = { partnerId: q.partner, mode: 'test' as const, teamIds: [q.team] }
+    const rows = await searchAvailable(db, scope, { check_in: q.check_in, check_out: q.check_out, guests: Number(q.guests) }, plan, new Date())
+    return { data: rows.slice(0, 20), has_more: rows.length > 20 }
   })
 }
 
