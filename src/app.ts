@@ -20,6 +20,7 @@ import { CursorCodec } from './platform/cursor.ts'
 import { BookingService } from './modules/bookings/service.ts'
 import { CustomerService } from './modules/customers/service.ts'
 import { EventService } from './modules/events/service.ts'
+import { TeamService } from './modules/partners/service.ts'
 import { ListingService } from './modules/listings/service.ts'
 import type { Services, ServicesFor } from './modules/services.ts'
 import { serviceRoutes } from './modules/service/routes.ts'
@@ -170,6 +171,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     customers: new CustomerService({ db: on, clock, cursors }),
     bookings: new BookingService({ db: on, clock, holdMinutes: config.holdMinutes, cursors }),
     events: new EventService({ db: on, clock, cursors }),
+    teams: new TeamService({ db: on }),
   })
   const services = servicesOn(db)
   const svc: ServicesFor = (request) => request.idempotency?.services ?? services
@@ -204,7 +206,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   await installOpenApi(app, { publicBaseUrl: config.publicBaseUrl })
 
   await app.register(serviceRoutes, { db, metrics })
-  await app.register(v1Surface, { db, clock, svc, publicBaseUrl: config.publicBaseUrl })
+  await app.register(v1Surface, { clock, svc, publicBaseUrl: config.publicBaseUrl })
 
   await app.ready()
   return { app, tokens, bookings, verifier, metrics, routes }

@@ -3,6 +3,7 @@ import type { BookingService } from './bookings/service.ts'
 import type { CustomerService } from './customers/service.ts'
 import type { EventService } from './events/service.ts'
 import type { ListingService } from './listings/service.ts'
+import type { TeamService } from './partners/service.ts'
 import type { TokenService } from './tokens/service.ts'
 
 /** The domain services a handler calls. */
@@ -12,6 +13,7 @@ export interface Services {
   customers: CustomerService
   bookings: BookingService
   events: EventService
+  teams: TeamService
 }
 
 /**

@@ -1,6 +1,5 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import type { Clock } from '../../platform/clock.ts'
-import type { Db } from '../../platform/db.ts'
 import type { ServicesFor } from '../../modules/services.ts'
 import { bookingRoutes } from './bookings.ts'
 import { customerRoutes } from './customers.ts'
@@ -11,7 +10,6 @@ import { v1ErrorRenderer } from './render.ts'
 import { tokenRoutes } from './tokens.ts'
 
 export interface V1SurfaceOptions {
-  db: Db
   clock: Clock
   svc: ServicesFor
   publicBaseUrl: string
@@ -24,9 +22,9 @@ export interface V1SurfaceOptions {
  * External API's flat errors and page/limit, /v2's representations) renders the same services'
  * answers its own way.
  */
-export const v1Surface: FastifyPluginAsyncTypebox<V1SurfaceOptions> = async (app, { db, clock, svc, publicBaseUrl }) => {
+export const v1Surface: FastifyPluginAsyncTypebox<V1SurfaceOptions> = async (app, { clock, svc, publicBaseUrl }) => {
   app.setErrorHandler(v1ErrorRenderer(publicBaseUrl))
-  await app.register(identityRoutes, { db })
+  await app.register(identityRoutes, { svc })
   await app.register(tokenRoutes, { svc, publicBaseUrl })
   await app.register(listingRoutes, { svc, publicBaseUrl })
   await app.register(customerRoutes, { svc, publicBaseUrl })

@@ -1,13 +1,10 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import Type from 'typebox'
 import { callerOf } from '../../http/auth.ts'
-import { etagOf, notModified, sendNotModified, sendSerialized } from '../../http/list-query.ts'
+import { etagOf, notModified, scopeOf, sendNotModified, sendSerialized } from '../../http/list-query.ts'
 import { PathId, Timestamp, idSchema, listOf } from '../../http/schemas.ts'
-import { notFound } from '../../platform/errors.ts'
-import type { Db } from '../../platform/db.ts'
 import { BUCKETS } from '../../modules/limits/buckets.ts'
-import { findTeam, listTeams } from '../../modules/partners/repository.ts'
-import type { TeamRow } from '../../modules/partners/repository.ts'
+import type { ServicesFor } from '../../modules/services.ts'
 import type { AuthContext } from '../../modules/tokens/verifier.ts'
 
 const TeamSchema = Type.Object({ id: idSchema('team'), name: Type.String(), created_at: Timestamp }, { additionalProperties: false })
@@ -42,12 +39,8 @@ function meBody(me: AuthContext): Type.Static<typeof MeSchema> {
 /** Serialized GET /v1/me bodies, per cached token context (gone with the context). */
 const meBodies = new WeakMap<AuthContext, { json: string; etag: string }>()
 
-function teamResource(row: TeamRow) {
-  return { id: row.id, name: row.name, created_at: row.created_at.toISOString() }
-}
-
 /** The calling token's own context: needs a valid token, no permission. */
-export const identityRoutes: FastifyPluginAsyncTypebox<{ db: Db }> = async (app, { db }) => {
+export const identityRoutes: FastifyPluginAsyncTypebox<{ svc: ServicesFor }> = async (app, { svc }) => {
   app.get(
     '/v1/me',
     {
@@ -81,9 +74,7 @@ export const identityRoutes: FastifyPluginAsyncTypebox<{ db: Db }> = async (app,
       schema: { operationId: 'listTeams', summary: 'List the teams the token covers', tags: ['Identity'], response: { 200: listOf(TeamSchema) } },
     },
     async (request) => {
-      const me = callerOf(request)
-      const rows = await listTeams(db, me.partnerId, me.teamIds)
-      return { data: rows.map(teamResource), pagination: { next_cursor: null, has_more: false } }
+      return { data: await svc(request).teams.list(scopeOf(callerOf(request))), pagination: { next_cursor: null, has_more: false } }
     },
   )
 
@@ -94,10 +85,7 @@ export const identityRoutes: FastifyPluginAsyncTypebox<{ db: Db }> = async (app,
       schema: { operationId: 'getTeam', summary: 'Get a team the token covers', tags: ['Identity'], params: PathId, response: { 200: TeamSchema, 304: { description: 'Not modified (If-None-Match).', type: 'null' } } },
     },
     async (request, reply) => {
-      const me = callerOf(request)
-      const row = await findTeam(db, me.partnerId, me.teamIds, request.params.id)
-      if (!row) throw notFound('team')
-      const team = teamResource(row)
+      const team = await svc(request).teams.get(scopeOf(callerOf(request)), request.params.id)
       return notModified(request, reply, etagOf(team)) ? sendNotModified(reply) : team
     },
   )
