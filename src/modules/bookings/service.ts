@@ -134,19 +134,13 @@ export const bookingSpec: ListSpec = {
 }
 
 /** The filters of GET /v1/bookings (and a customer's bookings), as the request gives them. */
-export interface BookingListQuery {
+export interface BookingListQuery extends Omit<BookingFilters, 'status'> {
   limit?: number
   cursor?: string
   sort?: string
   fields?: string
+  /** Comma-separated or repeated; checked against the statuses. */
   status?: string[]
-  listing_id?: string
-  customer_id?: string
-  check_in_from?: string
-  check_in_to?: string
-  created_after?: string
-  created_before?: string
-  external_booking_id?: string
 }
 
 function filtersOf(q: BookingListQuery): BookingFilters {
