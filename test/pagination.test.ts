@@ -8,8 +8,8 @@ import type { Tenant, TestApp } from './helpers/harness.ts'
  * they were made for, and stable under concurrent inserts and deletes; limit 1–100, default 20;
  * fields=.
  *
- * A ManualClock far from the real one (see bookings.test.ts): on PostgreSQL a hold sweep run by
- * another test file with the real clock never reaches these holds.
+ * A ManualClock far from the real one (see bookings-lifecycle.test.ts): on PostgreSQL a hold sweep
+ * run by another test file with the real clock never reaches these holds.
  */
 
 const START = '2031-07-01T09:00:00.000Z'
