@@ -1,5 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest'
 import { makeTenant, testApp } from './helpers/harness.ts'
+import { listingBody } from './helpers/listings.ts'
 import type { Tenant, TestApp } from './helpers/harness.ts'
 
 /** Action routes forgive the usual client habits; a near-miss URL says what it probably meant. */
@@ -11,11 +12,7 @@ let customerId: string
 beforeAll(async () => {
   h = await testApp()
   t = await makeTenant(h.db, { teams: 1 })
-  const listing = await h.call(t.token, 'POST', '/v1/listings', {
-    name: 'Forgiving villa', description: '', state: 'ACTIVE', max_guests: 4, bedrooms: 2,
-    nightly_rate: { amount: '80.00', currency: 'USD' }, timezone: 'Asia/Ho_Chi_Minh',
-    address: { country_code: 'VN', province_code: 'HN', city: 'Hanoi', line1: '2 Hang Bac' },
-  })
+  const listing = await h.call(t.token, 'POST', '/v1/listings', listingBody({ name: 'Forgiving villa' }))
   listingId = listing.json().id
   customerId = (await h.call(t.token, 'POST', '/v1/customers', { name: 'Axios user' })).json().id
 })

@@ -4,6 +4,7 @@ import type { LightMyRequestResponse } from 'fastify'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { guestDetailsBody } from './helpers/bodies.ts'
 import { makeTenant, testApp } from './helpers/harness.ts'
+import { listingBody } from './helpers/listings.ts'
 import type { Tenant, TestApp } from './helpers/harness.ts'
 
 /**
@@ -19,11 +20,7 @@ let bookingId: string
 beforeAll(async () => {
   h = await testApp()
   t = await makeTenant(h.db, { teams: 1 })
-  const listing = await h.call(t.token, 'POST', '/v1/listings', {
-    name: 'Guard villa', description: '', state: 'ACTIVE', max_guests: 4, bedrooms: 2,
-    nightly_rate: { amount: '100.00', currency: 'USD' }, timezone: 'Asia/Ho_Chi_Minh',
-    address: { country_code: 'VN', province_code: 'SG', city: 'Ho Chi Minh City', line1: '1 Le Loi' },
-  })
+  const listing = await h.call(t.token, 'POST', '/v1/listings', listingBody({ name: 'Guard villa' }))
   expect(listing.statusCode, listing.body).toBe(201)
   listingId = listing.json().id
   const customer = await h.call(t.token, 'POST', '/v1/customers', { name: 'Guard customer' })
