@@ -71,6 +71,8 @@ describe('lists for a token of several teams', () => {
 
   it('a page reads about a page per team, not every row of the big team (EXPLAIN ANALYZE)', async () => {
     const scope: Scope = { partnerId: t.partnerId, mode: 'test', teamIds: t.teamIds }
+    // a database of many small tenants (the test database on PostgreSQL is one) once made the
+    // planner sort a big team whole: each team's walk must stay in its index, in order
     const deep = expected[2_500]!
     const { rows: anchor } = await h.db.query<{ key: string }>('SELECT created_at::text AS key FROM bookings WHERE id = $1', [deep])
     for (const after of [null, { key: anchor[0]!.key, id: deep }]) {
@@ -83,8 +85,8 @@ describe('lists for a token of several teams', () => {
       const scanned = scans(tree[0]!.Plan)
       expect(scanned.length, JSON.stringify(tree)).toBeGreaterThan(0)
       for (const node of scanned) {
-        // each team's walk stops after limit + 1 rows (3 teams × 51 = 153 at most in all)
-        expect(node.rows, `${node.type} read ${node.rows} rows (${after ? 'deep page' : 'first page'})`).toBeLessThanOrEqual(3 * 51)
+        // each team's walk stops after limit + 1 rows
+        expect(node.rows, `${node.type} read ${node.rows} rows (${after ? 'deep page' : 'first page'}): ${JSON.stringify(tree)}`).toBeLessThanOrEqual(51)
       }
     }
   })
