@@ -1,6 +1,5 @@
 import { spawn } from 'node:child_process'
 import type { ChildProcess } from 'node:child_process'
-import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { Redis } from 'ioredis'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -10,6 +9,7 @@ import { setPartnerLimit } from '../src/modules/limits/repository.ts'
 import type { Db } from '../src/platform/db.ts'
 import { makeTenant, onPostgres, testDb } from './helpers/harness.ts'
 import type { Tenant } from './helpers/harness.ts'
+import { freePort } from './helpers/processes.ts'
 
 /**
  * Several server instances (README "Several server instances", API.md §8): two real server
@@ -68,20 +68,6 @@ function expect429(res: Answer, bucket: string, limit: number): void {
   expect(res.headers.get('x-ratelimit-remaining')).toBe('0')
   const retryAfter = Number(res.headers.get('retry-after'))
   expect(Number.isInteger(retryAfter) && retryAfter >= 1 && retryAfter <= 60, `Retry-After ${res.headers.get('retry-after')}`).toBe(true)
-}
-
-/** A port on 127.0.0.1 that is free right now. */
-async function freePort(): Promise<number> {
-  for (let attempt = 0; attempt < 50; attempt++) {
-    const port = 30_000 + Math.floor(Math.random() * 9_000)
-    const free = await new Promise<boolean>((done) => {
-      const probe = createServer()
-      probe.once('error', () => done(false))
-      probe.listen(port, '127.0.0.1', () => probe.close(() => done(true)))
-    })
-    if (free) return port
-  }
-  throw new Error('no free port found')
 }
 
 const servers: Started[] = []
