@@ -22,12 +22,45 @@ import { BOOKING_STATUSES, BookingSchema } from './schemas.ts'
 import type { BookingStatus, CreateBookingInput, GuestDetailsInput, StayInput } from './schemas.ts'
 
 
+/**
+ * A booking as the domain knows it: version-neutral (money in minor units of its currency, times as
+ * ISO 8601), JSON-safe, and what an event keeps as its snapshot. Each surface's presenter renders
+ * it in that surface's representation.
+ */
+export interface Booking {
+  id: string
+  status: BookingStatus
+  team_id: string
+  mode: 'live' | 'test'
+  listing_id: string
+  customer_id: string
+  check_in: string
+  check_out: string
+  guests: number
+  nights: number
+  nightly_rate_minor: number
+  total_minor: number
+  currency: string
+  hold_expires_at: string
+  confirmed_at: string | null
+  issued_at: string | null
+  voucher_number: string | null
+  cancelled_at: string | null
+  cancellation_reason: string | null
+  expired_at: string | null
+  external_system: string | null
+  external_booking_id: string | null
+  guest_details: GuestDetails | null
+  created_at: string
+  updated_at: string
+}
+
 /** A booking as a reader sees it: a HELD row whose hold has lapsed is EXPIRED, even before the sweeper runs. */
-export function toBooking(row: BookingRow, now: Date) {
+export function bookingOf(row: BookingRow, now: Date): Booking {
   const lapsed = row.status === 'HELD' && row.hold_expires_at.getTime() <= now.getTime()
   return {
     id: row.id,
-    status: (lapsed ? 'EXPIRED' : row.status) as BookingStatus,
+    status: lapsed ? 'EXPIRED' : row.status,
     team_id: row.team_id,
     mode: row.mode,
     listing_id: row.listing_id,
@@ -35,11 +68,10 @@ export function toBooking(row: BookingRow, now: Date) {
     check_in: row.check_in,
     check_out: row.check_out,
     guests: row.guests,
-    price: {
-      nightly_rate: formatMinor(row.nightly_rate_minor, row.currency),
-      nights: row.nights,
-      total: formatMinor(row.total_minor, row.currency),
-    },
+    nights: row.nights,
+    nightly_rate_minor: row.nightly_rate_minor,
+    total_minor: row.total_minor,
+    currency: row.currency,
     hold_expires_at: row.hold_expires_at.toISOString(),
     confirmed_at: row.confirmed_at?.toISOString() ?? null,
     issued_at: row.issued_at?.toISOString() ?? null,
@@ -54,8 +86,6 @@ export function toBooking(row: BookingRow, now: Date) {
     updated_at: row.updated_at.toISOString(),
   }
 }
-
-export type Booking = ReturnType<typeof toBooking>
 
 export interface BookingServiceDeps {
   db: Db
@@ -115,7 +145,7 @@ async function priceStay(tx: Queryable, listing: ListingRow, stay: { checkIn: st
 }
 
 async function bookingEvent(tx: Queryable, row: BookingRow, type: EventType, now: Date): Promise<void> {
-  await recordEvent(tx, { partnerId: row.partner_id, teamId: row.team_id, mode: row.mode, type, resourceType: 'booking', resourceId: row.id, sequence: row.version, data: toBooking(row, now), now })
+  await recordEvent(tx, { partnerId: row.partner_id, teamId: row.team_id, mode: row.mode, type, resourceType: 'booking', resourceId: row.id, sequence: row.version, data: bookingOf(row, now), now })
 }
 
 function invalidTransition(status: BookingStatus, action: string, allowedFrom: BookingStatus[]): ApiError {
@@ -179,7 +209,7 @@ export class BookingService {
     if (!cursors) throw new Error('BookingService was built without a cursor codec; lists need one')
     const plan = planList(bookingSpec, query, scope, filters, cursors)
     const now = clock.now()
-    return { page: toPage(await repo.listBookings(db, scope, filters, plan, now), plan, cursors, (row) => toBooking(row, now)), fields: plan.fields }
+    return { page: toPage(await repo.listBookings(db, scope, filters, plan, now), plan, cursors, (row) => bookingOf(row, now)), fields: plan.fields }
   }
 
   constructor(deps: BookingServiceDeps) {
@@ -241,7 +271,7 @@ export class BookingService {
         created_at: now,
         updated_at: now,
       }
-      const booking = toBooking(draft, now)
+      const booking = bookingOf(draft, now)
       await repo.insertBookingWithEvent(tx, draft, { id: newId('event'), type: 'booking.created', data: booking })
       return booking
     })
@@ -250,7 +280,7 @@ export class BookingService {
   async get(scope: Scope, id: string): Promise<Booking> {
     const row = await repo.findBooking(this.#deps.db, scope, id)
     if (!row) throw notFound('booking')
-    return toBooking(row, this.#deps.clock.now())
+    return bookingOf(row, this.#deps.clock.now())
   }
 
   /** Runs one state change on a locked booking, with its event, in one transaction. */
@@ -260,11 +290,11 @@ export class BookingService {
     return db.transaction(async (tx) => {
       const current = await repo.findBooking(tx, scope, id, true)
       if (!current) throw notFound('booking')
-      const shown = toBooking(current, now)
+      const shown = bookingOf(current, now)
       precondition?.(shown)
       const { row, event } = await apply(tx, current, shown.status, now)
       await bookingEvent(tx, row, event, now)
-      return toBooking(row, now)
+      return bookingOf(row, now)
     })
   }
 

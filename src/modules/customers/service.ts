@@ -10,11 +10,24 @@ import { planList, teamForCreate, toPage } from '../../platform/pagination.ts'
 import type { ListSpec, Page } from '../../platform/pagination.ts'
 import * as repo from './repository.ts'
 import type { CustomerRow, CustomerValues } from './repository.ts'
-import { CUSTOMER_READ_ONLY, CustomerSchema } from './schemas.ts'
+import { CustomerSchema } from './schemas.ts'
 import type { CreateCustomerInput, ReplaceCustomerInput } from './schemas.ts'
-import { checkReadOnlyFields } from '../../platform/replacement.ts'
 
-export function toCustomer(row: CustomerRow) {
+/** A customer as the domain knows it: version-neutral and JSON-safe (the snapshot its events keep); surfaces present it. */
+export interface Customer {
+  id: string
+  team_id: string
+  mode: 'live' | 'test'
+  name: string
+  email: string | null
+  phone: string | null
+  language: string | null
+  country_code: string | null
+  created_at: string
+  updated_at: string
+}
+
+export function customerOf(row: CustomerRow): Customer {
   return {
     id: row.id,
     team_id: row.team_id,
@@ -28,8 +41,6 @@ export function toCustomer(row: CustomerRow) {
     updated_at: row.updated_at.toISOString(),
   }
 }
-
-export type Customer = ReturnType<typeof toCustomer>
 
 /** Phone, language and country of a customer body (raw input: also run when the schema refused it). Returns the canonical language. */
 export function checkCustomerCodes(body: unknown, errors: FieldErrors): string | null {
@@ -82,7 +93,7 @@ export class CustomerService {
     if (!this.#codec) throw new Error('CustomerService was built without a cursor codec; lists need one')
     const filters = { email: query.email, q: query.q }
     const plan = planList(customerSpec, query, scope, filters, this.#codec)
-    return { page: toPage(await repo.listCustomers(this.#db, scope, filters, plan), plan, this.#codec, toCustomer), fields: plan.fields }
+    return { page: toPage(await repo.listCustomers(this.#db, scope, filters, plan), plan, this.#codec, customerOf), fields: plan.fields }
   }
 
   async create(scope: Scope, input: CreateCustomerInput): Promise<Customer> {
@@ -93,7 +104,7 @@ export class CustomerService {
     const now = this.#clock.now()
     return this.#db.transaction(async (tx) => {
       const row = await repo.insertCustomer(tx, { id: newId('customer'), partnerId: scope.partnerId, teamId, mode: scope.mode, now, ...values })
-      const customer = toCustomer(row)
+      const customer = customerOf(row)
       await recordEvent(tx, { partnerId: scope.partnerId, teamId, mode: scope.mode, type: 'customer.created', resourceType: 'customer', resourceId: row.id, sequence: row.version, data: customer, now })
       return customer
     })
@@ -102,7 +113,7 @@ export class CustomerService {
   async get(scope: Scope, id: string): Promise<Customer> {
     const row = await repo.findCustomer(this.#db, scope, id)
     if (!row) throw notFound('customer')
-    return toCustomer(row)
+    return customerOf(row)
   }
 
   async replace(scope: Scope, id: string, input: ReplaceCustomerInput, checkPrecondition: (current: Customer) => void): Promise<Customer> {
@@ -113,10 +124,9 @@ export class CustomerService {
     return this.#db.transaction(async (tx) => {
       const current = await repo.findCustomer(tx, scope, id, true)
       if (!current) throw notFound('customer')
-      checkReadOnlyFields({ ...toCustomer(current) }, input, CUSTOMER_READ_ONLY)
-      checkPrecondition(toCustomer(current))
+      checkPrecondition(customerOf(current))
       const row = await repo.updateCustomer(tx, scope, id, values, now)
-      const customer = toCustomer(row)
+      const customer = customerOf(row)
       await recordEvent(tx, { partnerId: scope.partnerId, teamId: row.team_id, mode: scope.mode, type: 'customer.updated', resourceType: 'customer', resourceId: id, sequence: row.version, data: customer, now })
       return customer
     })
@@ -131,7 +141,7 @@ export class CustomerService {
       const live = await repo.countLiveBookings(tx, id, now)
       if (live > 0) throw new ApiError('CUSTOMER_HAS_LIVE_BOOKINGS', `The customer has ${live} live booking${live === 1 ? '' : 's'}; cancel ${live === 1 ? 'it' : 'them'} first.`, { live_bookings: live })
       const row = await repo.softDeleteCustomer(tx, scope, id, now)
-      await recordEvent(tx, { partnerId: scope.partnerId, teamId: row.team_id, mode: scope.mode, type: 'customer.deleted', resourceType: 'customer', resourceId: id, sequence: row.version, data: toCustomer(row), now })
+      await recordEvent(tx, { partnerId: scope.partnerId, teamId: row.team_id, mode: scope.mode, type: 'customer.deleted', resourceType: 'customer', resourceId: id, sequence: row.version, data: customerOf(row), now })
     })
   }
 }

@@ -35,6 +35,11 @@ export const eventSpec: ListSpec = {
   fields: EVENT_FIELDS,
 }
 
+/**
+ * An event as the domain keeps it. data is the version-neutral snapshot of the resource after the
+ * change (the resource module's record: minor units, ISO times), never one version's JSON, so each
+ * surface (and each webhook endpoint's api_version) renders it with its own presenter.
+ */
 export interface Event {
   id: string
   event_type: EventType
@@ -42,6 +47,7 @@ export interface Event {
   mode: 'live' | 'test'
   team_id: string
   sequence: number
+  resource_type: 'booking' | 'customer' | 'listing'
   data: Record<string, unknown>
 }
 
@@ -57,7 +63,7 @@ export interface EventListQuery {
 }
 
 export function toEvent(row: EventRow): Event {
-  return { id: row.id, event_type: row.event_type as EventType, created_at: row.created_at.toISOString(), mode: row.mode, team_id: row.team_id, sequence: row.sequence, data: row.data }
+  return { id: row.id, event_type: row.event_type as EventType, created_at: row.created_at.toISOString(), mode: row.mode, team_id: row.team_id, sequence: row.sequence, resource_type: row.resource_type as Event['resource_type'], data: row.data }
 }
 
 export class EventService {

@@ -1,6 +1,4 @@
 import { daysBetween } from '../../platform/dates.ts'
-import { formatMinor } from '../../platform/money.ts'
-import type { Money } from '../../platform/money.ts'
 
 /**
  * The one price rule (availability quotes, booking holds and stay changes all use it): a stay
@@ -11,16 +9,18 @@ export function priceOfStay(listing: { nightly_rate_minor: number; currency: str
   return { nights, totalMinor: listing.nightly_rate_minor * nights }
 }
 
+/** The price of a stay, version-neutral: minor units of the listing's currency. */
 export interface Quote {
   check_in: string
   check_out: string
   guests: number
   nights: number
-  nightly_rate: Money
-  total: Money
+  nightly_rate_minor: number
+  total_minor: number
+  currency: string
 }
 
 export function quoteOf(listing: { nightly_rate_minor: number; currency: string }, stay: { check_in: string; check_out: string; guests: number }): Quote {
   const { nights, totalMinor } = priceOfStay(listing, stay.check_in, stay.check_out)
-  return { ...stay, nights, nightly_rate: formatMinor(listing.nightly_rate_minor, listing.currency), total: formatMinor(totalMinor, listing.currency) }
+  return { ...stay, nights, nightly_rate_minor: listing.nightly_rate_minor, total_minor: totalMinor, currency: listing.currency }
 }

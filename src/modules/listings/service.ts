@@ -10,17 +10,36 @@ import { addDays } from '../../platform/dates.ts'
 import type { Db } from '../../platform/db.ts'
 import { ApiError, FieldErrors, notFound, parseCommaList, textField } from '../../platform/errors.ts'
 import { newId } from '../../platform/ids.ts'
-import { formatMinor, isCurrency, parseAmount } from '../../platform/money.ts'
-import type { Money } from '../../platform/money.ts'
+import { isCurrency, parseAmount } from '../../platform/money.ts'
 import { isCountryCode, isSubdivisionCode, isTimeZone } from '../../platform/reference-data.ts'
 import { recordEvent } from '../events/repository.ts'
 import * as repo from './repository.ts'
 import type { ListingRow, ListingValues } from './repository.ts'
-import { LISTING_READ_ONLY, LISTING_STATES, ListingSchema } from './schemas.ts'
+import { LISTING_STATES, ListingSchema } from './schemas.ts'
 import type { CreateListingInput, ReplaceListingInput } from './schemas.ts'
-import { checkReadOnlyFields } from '../../platform/replacement.ts'
 
-export function toListing(row: ListingRow) {
+/** A listing as the domain knows it: version-neutral and JSON-safe (the snapshot its events keep); surfaces present it. */
+export interface Listing {
+  id: string
+  team_id: string
+  mode: 'live' | 'test'
+  name: string
+  description: string
+  state: ListingRow['state']
+  country_code: string
+  province_code: string | null
+  city: string
+  line1: string
+  max_guests: number
+  bedrooms: number
+  nightly_rate_minor: number
+  currency: string
+  timezone: string
+  created_at: string
+  updated_at: string
+}
+
+export function listingOf(row: ListingRow): Listing {
   return {
     id: row.id,
     team_id: row.team_id,
@@ -28,17 +47,34 @@ export function toListing(row: ListingRow) {
     name: row.name,
     description: row.description,
     state: row.state,
-    address: { country_code: row.country_code, province_code: row.province_code, city: row.city, line1: row.line1 },
+    country_code: row.country_code,
+    province_code: row.province_code,
+    city: row.city,
+    line1: row.line1,
     max_guests: row.max_guests,
     bedrooms: row.bedrooms,
-    nightly_rate: formatMinor(row.nightly_rate_minor, row.currency),
+    nightly_rate_minor: row.nightly_rate_minor,
+    currency: row.currency,
     timezone: row.timezone,
     created_at: row.created_at.toISOString(),
     updated_at: row.updated_at.toISOString(),
   }
 }
 
-export type Listing = ReturnType<typeof toListing>
+/** A night of a listing's calendar: bookable or not, and its price in minor units of the listing's currency. */
+export interface CalendarNight {
+  date: string
+  available: boolean
+  price_minor: number
+}
+
+export interface Calendar {
+  listing_id: string
+  from: string
+  to: string
+  currency: string
+  nights: CalendarNight[]
+}
 
 /** The longest calendar one request may ask for. */
 export const MAX_CALENDAR_NIGHTS = 366
@@ -140,7 +176,7 @@ export class ListingService {
     const now = this.#clock.now()
     return this.#db.transaction(async (tx) => {
       const row = await repo.insertListing(tx, { id: newId('listing'), partnerId: scope.partnerId, teamId, mode: scope.mode, now, ...values })
-      const listing = toListing(row)
+      const listing = listingOf(row)
       await recordEvent(tx, { partnerId: scope.partnerId, teamId, mode: scope.mode, type: 'listing.created', resourceType: 'listing', resourceId: row.id, sequence: row.version, data: listing, now })
       return listing
     })
@@ -149,7 +185,7 @@ export class ListingService {
   async get(scope: Scope, id: string): Promise<Listing> {
     const row = await repo.findListing(this.#db, scope, id)
     if (!row) throw notFound('listing')
-    return toListing(row)
+    return listingOf(row)
   }
 
   async replace(scope: Scope, id: string, input: ReplaceListingInput, checkPrecondition: (current: Listing) => void): Promise<Listing> {
@@ -160,11 +196,10 @@ export class ListingService {
     return this.#db.transaction(async (tx) => {
       const current = await repo.findListing(tx, scope, id, true)
       if (!current) throw notFound('listing')
-      checkReadOnlyFields({ ...toListing(current) }, input, LISTING_READ_ONLY)
-      checkPrecondition(toListing(current))
+      checkPrecondition(listingOf(current))
       if (current.state === 'ARCHIVED') throw new ApiError('CONFLICT', 'An archived listing cannot be changed.', { state: 'ARCHIVED' })
       const row = await repo.updateListing(tx, scope, id, values, now)
-      const listing = toListing(row)
+      const listing = listingOf(row)
       await recordEvent(tx, { partnerId: scope.partnerId, teamId: row.team_id, mode: scope.mode, type: 'listing.updated', resourceType: 'listing', resourceId: id, sequence: row.version, data: listing, now })
       return listing
     })
@@ -178,7 +213,7 @@ export class ListingService {
       if (!current) throw notFound('listing')
       if (current.state === 'ARCHIVED') return
       const row = await repo.archiveListing(tx, scope, id, now)
-      await recordEvent(tx, { partnerId: scope.partnerId, teamId: row.team_id, mode: scope.mode, type: 'listing.updated', resourceType: 'listing', resourceId: id, sequence: row.version, data: toListing(row), now })
+      await recordEvent(tx, { partnerId: scope.partnerId, teamId: row.team_id, mode: scope.mode, type: 'listing.updated', resourceType: 'listing', resourceId: id, sequence: row.version, data: listingOf(row), now })
     })
   }
 
@@ -193,7 +228,7 @@ export class ListingService {
     errors.throwIfAny()
     const filters = { state, country_code: query.country_code, province_code: query.province_code, q: query.q }
     const plan = planList(listingSpec, query, scope, filters, this.#cursors)
-    return { page: toPage(await repo.listListings(this.#db, scope, filters, plan), plan, this.#cursors, toListing), fields: plan.fields }
+    return { page: toPage(await repo.listListings(this.#db, scope, filters, plan), plan, this.#cursors, listingOf), fields: plan.fields }
   }
 
   /** Bookable listings for a stay (active, room for the guests, no live booking in the way), each with its quote. */
@@ -204,22 +239,21 @@ export class ListingService {
     const search = { check_in: query.check_in, check_out: query.check_out, guests: query.guests, country_code: query.country_code, province_code: query.province_code, q: query.q }
     const plan = planList(availabilitySpec, { limit: query.limit, cursor: query.cursor, sort: 'created_at' }, scope, search, this.#cursors)
     const rows = await repo.searchAvailable(this.#db, scope, search, plan, this.#clock.now())
-    return toPage(rows, plan, this.#cursors, (row) => ({ listing: toListing(row), quote: quoteOf(row, { check_in: query.check_in, check_out: query.check_out, guests: query.guests }) }))
+    return toPage(rows, plan, this.#cursors, (row) => ({ listing: listingOf(row), quote: quoteOf(row, { check_in: query.check_in, check_out: query.check_out, guests: query.guests }) }))
   }
 
-  async calendar(scope: Scope, id: string, from: string, to: string): Promise<{ listing_id: string; from: string; to: string; nights: { date: string; available: boolean; price: Money }[] }> {
+  async calendar(scope: Scope, id: string, from: string, to: string): Promise<Calendar> {
     const errors = new FieldErrors()
     checkRange(errors, 'from', from, 'to', to, MAX_CALENDAR_NIGHTS)
     errors.throwIfAny()
     const row = await repo.findListing(this.#db, scope, id)
     if (!row) throw notFound('listing')
     const booked = await repo.bookedRanges(this.#db, id, from, to, this.#clock.now())
-    const price = formatMinor(row.nightly_rate_minor, row.currency)
-    const nights = []
+    const nights: CalendarNight[] = []
     for (let date = from; date < to; date = addDays(date, 1)) {
       const taken = booked.some((b) => b.check_in <= date && date < b.check_out)
-      nights.push({ date, available: row.state === 'ACTIVE' && !taken, price })
+      nights.push({ date, available: row.state === 'ACTIVE' && !taken, price_minor: row.nightly_rate_minor })
     }
-    return { listing_id: id, from, to, nights }
+    return { listing_id: id, from, to, currency: row.currency, nights }
   }
 }

@@ -1,8 +1,9 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import Type from 'typebox'
 import { callerOf } from '../../http/auth.ts'
-import { checkIfMatch, etagOf, listQuerySchema, scopeOf, sendResource } from '../../http/list-query.ts'
-import { sendPage } from './render.ts'
+import { etagOf, listQuerySchema, scopeOf, sendResource } from '../../http/list-query.ts'
+import { presentBooking } from './presenters.ts'
+import { replacementGuard, sendPage } from './render.ts'
 import { PathId, commaList, listOf } from '../../http/schemas.ts'
 import type { Clock } from '../../platform/clock.ts'
 import { field } from '../../platform/errors.ts'
@@ -42,7 +43,7 @@ export const bookingRoutes: FastifyPluginAsyncTypebox<{ clock: Clock; svc: Servi
     },
     async (request, reply) => {
       const { page, fields } = await svc(request).bookings.list(scopeOf(callerOf(request), request.query.team_ids), request.query)
-      return sendPage(reply, page, fields)
+      return sendPage(reply, page, fields, presentBooking)
     },
   )
 
@@ -63,7 +64,7 @@ export const bookingRoutes: FastifyPluginAsyncTypebox<{ clock: Clock; svc: Servi
     async (request, reply) => {
       const caller = callerOf(request)
       const { page, fields } = await svc(request).bookings.listForCustomer(scopeOf(caller), request.params.id, scopeOf(caller, request.query.team_ids), request.query)
-      return sendPage(reply, page, fields)
+      return sendPage(reply, page, fields, presentBooking)
     },
   )
 
@@ -88,7 +89,7 @@ export const bookingRoutes: FastifyPluginAsyncTypebox<{ clock: Clock; svc: Servi
       },
     },
     async (request, reply) => {
-      const booking = await svc(request).bookings.create(scopeOf(callerOf(request)), request.body)
+      const booking = presentBooking(await svc(request).bookings.create(scopeOf(callerOf(request)), request.body))
       return reply.code(201).header('location', `${publicBaseUrl}/v1/bookings/${booking.id}`).send(booking)
     },
   )
@@ -99,7 +100,7 @@ export const bookingRoutes: FastifyPluginAsyncTypebox<{ clock: Clock; svc: Servi
       config: { permission: 'booking.read', bucket: 'read' },
       schema: { operationId: 'getBooking', summary: 'Get a booking', tags, params: PathId, querystring: FieldsQuery, response: { 200: BookingSchema, 304: { description: 'Not modified.', type: 'null' } } },
     },
-    async (request, reply) => sendResource(request, reply, await svc(request).bookings.get(scopeOf(callerOf(request)), request.params.id), bookingSpec, request.query.fields),
+    async (request, reply) => sendResource(request, reply, presentBooking(await svc(request).bookings.get(scopeOf(callerOf(request)), request.params.id)), bookingSpec, request.query.fields),
   )
 
   const action = (name: string, summary: string, description: string, permission: 'booking.create.partner' | 'booking.issue', bucket: 'write' | 'ticket_issue', errors: ErrorCode[]) => ({
@@ -110,13 +111,13 @@ export const bookingRoutes: FastifyPluginAsyncTypebox<{ clock: Clock; svc: Servi
   app.post(
     '/v1/bookings/:id(^.+)::confirm',
     action('confirm', 'Confirm a held booking', 'HELD → CONFIRMED, before the hold lapses.', 'booking.create.partner', 'write', ['BOOKING_HOLD_EXPIRED', 'BOOKING_INVALID_TRANSITION']),
-    async (request) => svc(request).bookings.confirm(scopeOf(callerOf(request)), request.params.id),
+    async (request) => presentBooking(await svc(request).bookings.confirm(scopeOf(callerOf(request)), request.params.id)),
   )
 
   app.post(
     '/v1/bookings/:id(^.+)::issue',
     action('issue', 'Issue the voucher', 'CONFIRMED → ISSUED; the booking gains its voucher_number.', 'booking.issue', 'ticket_issue', ['BOOKING_INVALID_TRANSITION']),
-    async (request) => svc(request).bookings.issue(scopeOf(callerOf(request)), request.params.id),
+    async (request) => presentBooking(await svc(request).bookings.issue(scopeOf(callerOf(request)), request.params.id)),
   )
 
   app.post(
@@ -133,7 +134,7 @@ export const bookingRoutes: FastifyPluginAsyncTypebox<{ clock: Clock; svc: Servi
         response: { 200: BookingSchema },
       },
     },
-    async (request) => svc(request).bookings.cancel(scopeOf(callerOf(request)), request.params.id, request.body.reason),
+    async (request) => presentBooking(await svc(request).bookings.cancel(scopeOf(callerOf(request)), request.params.id, request.body.reason)),
   )
 
   app.put(
@@ -151,7 +152,7 @@ export const bookingRoutes: FastifyPluginAsyncTypebox<{ clock: Clock; svc: Servi
       },
     },
     async (request, reply) => {
-      const booking = await svc(request).bookings.replaceGuestDetails(scopeOf(callerOf(request)), request.params.id, request.body, (current) => checkIfMatch(request.headers['if-match'], current))
+      const booking = presentBooking(await svc(request).bookings.replaceGuestDetails(scopeOf(callerOf(request)), request.params.id, request.body, replacementGuard(presentBooking, request.body, request.headers['if-match'])))
       reply.header('etag', etagOf(booking))
       return booking
     },
@@ -178,7 +179,7 @@ export const bookingRoutes: FastifyPluginAsyncTypebox<{ clock: Clock; svc: Servi
       },
     },
     async (request, reply) => {
-      const booking = await svc(request).bookings.replaceStay(scopeOf(callerOf(request)), request.params.id, request.body, (current) => checkIfMatch(request.headers['if-match'], current))
+      const booking = presentBooking(await svc(request).bookings.replaceStay(scopeOf(callerOf(request)), request.params.id, request.body, replacementGuard(presentBooking, request.body, request.headers['if-match'])))
       reply.header('etag', etagOf(booking))
       return booking
     },

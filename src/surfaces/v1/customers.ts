@@ -1,10 +1,11 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import Type from 'typebox'
 import { callerOf } from '../../http/auth.ts'
-import { checkIfMatch, etagOf, listQuerySchema, scopeOf, sendResource } from '../../http/list-query.ts'
-import { sendPage } from './render.ts'
+import { etagOf, listQuerySchema, scopeOf, sendResource } from '../../http/list-query.ts'
+import { presentCustomer } from './presenters.ts'
+import { replacementGuard, sendPage } from './render.ts'
 import { PathId, listOf } from '../../http/schemas.ts'
-import { CreateCustomerBody, CustomerSchema, ReplaceCustomerBody } from '../../modules/customers/schemas.ts'
+import { CUSTOMER_READ_ONLY, CreateCustomerBody, CustomerSchema, ReplaceCustomerBody } from '../../modules/customers/schemas.ts'
 import { checkCustomerCodes, customerSpec } from '../../modules/customers/service.ts'
 import type { ServicesFor } from '../../modules/services.ts'
 
@@ -35,7 +36,7 @@ export const customerRoutes: FastifyPluginAsyncTypebox<{ svc: ServicesFor; publi
     },
     async (request, reply) => {
       const { page, fields } = await svc(request).customers.list(scopeOf(callerOf(request), request.query.team_ids), request.query)
-      return sendPage(reply, page, fields)
+      return sendPage(reply, page, fields, presentCustomer)
     },
   )
 
@@ -46,7 +47,7 @@ export const customerRoutes: FastifyPluginAsyncTypebox<{ svc: ServicesFor; publi
       schema: { operationId: 'createCustomer', summary: 'Create a customer', tags, body: CreateCustomerBody, response: { 201: CustomerSchema } },
     },
     async (request, reply) => {
-      const customer = await svc(request).customers.create(scopeOf(callerOf(request)), request.body)
+      const customer = presentCustomer(await svc(request).customers.create(scopeOf(callerOf(request)), request.body))
       return reply.code(201).header('location', `${publicBaseUrl}/v1/customers/${customer.id}`).send(customer)
     },
   )
@@ -57,7 +58,7 @@ export const customerRoutes: FastifyPluginAsyncTypebox<{ svc: ServicesFor; publi
       config: { permission: 'customer.read', bucket: 'read' },
       schema: { operationId: 'getCustomer', summary: 'Get a customer', tags, params: PathId, querystring: FieldsQuery, response: { 200: CustomerSchema, 304: { description: 'Not modified.', type: 'null' } } },
     },
-    async (request, reply) => sendResource(request, reply, await svc(request).customers.get(scopeOf(callerOf(request)), request.params.id), customerSpec, request.query.fields),
+    async (request, reply) => sendResource(request, reply, presentCustomer(await svc(request).customers.get(scopeOf(callerOf(request)), request.params.id)), customerSpec, request.query.fields),
   )
 
   app.put(
@@ -67,7 +68,7 @@ export const customerRoutes: FastifyPluginAsyncTypebox<{ svc: ServicesFor; publi
       schema: {
         operationId: 'replaceCustomer',
         summary: 'Replace a customer',
-        description: 'Replaces every writable field (omitted optional fields become null). Send If-Match to avoid overwriting a concurrent change (412).',
+        description: 'Replaces every writable field: each must be sent (null clears a nullable one). Send If-Match to avoid overwriting a concurrent change (412).',
         tags,
         params: PathId,
         headers: IfMatch,
@@ -76,7 +77,7 @@ export const customerRoutes: FastifyPluginAsyncTypebox<{ svc: ServicesFor; publi
       },
     },
     async (request, reply) => {
-      const customer = await svc(request).customers.replace(scopeOf(callerOf(request)), request.params.id, request.body, (current) => checkIfMatch(request.headers['if-match'], current))
+      const customer = presentCustomer(await svc(request).customers.replace(scopeOf(callerOf(request)), request.params.id, request.body, replacementGuard(presentCustomer, request.body, request.headers['if-match'], CUSTOMER_READ_ONLY)))
       reply.header('etag', etagOf(customer))
       return customer
     },

@@ -2,6 +2,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import Type from 'typebox'
 import { callerOf } from '../../http/auth.ts'
 import { listQuerySchema, scopeOf, sendResource } from '../../http/list-query.ts'
+import { presentEvent } from './presenters.ts'
 import { sendPage } from './render.ts'
 import { PathId, Timestamp, commaList, idSchema, listOf, stringEnum } from '../../http/schemas.ts'
 import type { ServicesFor } from '../../modules/services.ts'
@@ -47,7 +48,7 @@ export const eventRoutes: FastifyPluginAsyncTypebox<{ svc: ServicesFor }> = asyn
     },
     async (request, reply) => {
       const { page, fields } = await svc(request).events.list(scopeOf(callerOf(request), request.query.team_ids), request.query)
-      return sendPage(reply, page, fields)
+      return sendPage(reply, page, fields, presentEvent)
     },
   )
 
@@ -64,6 +65,6 @@ export const eventRoutes: FastifyPluginAsyncTypebox<{ svc: ServicesFor }> = asyn
         response: { 200: EventSchema, 304: { description: 'Not modified (If-None-Match).', type: 'null' } },
       },
     },
-    async (request, reply) => sendResource(request, reply, await svc(request).events.get(scopeOf(callerOf(request)), request.params.id), eventSpec, request.query.fields),
+    async (request, reply) => sendResource(request, reply, presentEvent(await svc(request).events.get(scopeOf(callerOf(request)), request.params.id)), eventSpec, request.query.fields),
   )
 }

@@ -1,13 +1,14 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import Type from 'typebox'
 import { callerOf } from '../../http/auth.ts'
-import { checkIfMatch, etagOf, listQuerySchema, scopeOf, sendResource } from '../../http/list-query.ts'
-import { sendPage } from './render.ts'
+import { etagOf, listQuerySchema, scopeOf, sendResource } from '../../http/list-query.ts'
+import { presentCalendar, presentListing, presentQuote } from './presenters.ts'
+import { replacementGuard, sendPage } from './render.ts'
 import { MoneySchema } from '../../http/money-schema.ts'
 import { PathId, commaList, listOf } from '../../http/schemas.ts'
 import { MAX_STAY_NIGHTS, checkRange } from '../../platform/dates.ts'
 import { field } from '../../platform/errors.ts'
-import { CalendarSchema, CreateListingBody, LISTING_STATES, ListingSchema, ReplaceListingBody } from '../../modules/listings/schemas.ts'
+import { CalendarSchema, CreateListingBody, LISTING_READ_ONLY, LISTING_STATES, ListingSchema, ReplaceListingBody } from '../../modules/listings/schemas.ts'
 import { MAX_CALENDAR_NIGHTS, checkListingCodes, listingSpec } from '../../modules/listings/service.ts'
 import type { ServicesFor } from '../../modules/services.ts'
 
@@ -40,7 +41,7 @@ export const listingRoutes: FastifyPluginAsyncTypebox<{ svc: ServicesFor; public
     },
     async (request, reply) => {
       const { page, fields } = await svc(request).listings.list(scopeOf(callerOf(request), request.query.team_ids), request.query)
-      return sendPage(reply, page, fields)
+      return sendPage(reply, page, fields, presentListing)
     },
   )
 
@@ -51,7 +52,7 @@ export const listingRoutes: FastifyPluginAsyncTypebox<{ svc: ServicesFor; public
       schema: { operationId: 'createListing', summary: 'Create a listing', tags, body: CreateListingBody, response: { 201: ListingSchema } },
     },
     async (request, reply) => {
-      const listing = await svc(request).listings.create(scopeOf(callerOf(request)), request.body)
+      const listing = presentListing(await svc(request).listings.create(scopeOf(callerOf(request)), request.body))
       return reply.code(201).header('location', `${publicBaseUrl}/v1/listings/${listing.id}`).send(listing)
     },
   )
@@ -62,7 +63,7 @@ export const listingRoutes: FastifyPluginAsyncTypebox<{ svc: ServicesFor; public
       config: { permission: 'listing.read', bucket: 'read' },
       schema: { operationId: 'getListing', summary: 'Get a listing', tags, params: PathId, querystring: FieldsQuery, response: { 200: ListingSchema, 304: { description: 'Not modified.', type: 'null' } } },
     },
-    async (request, reply) => sendResource(request, reply, await svc(request).listings.get(scopeOf(callerOf(request)), request.params.id), listingSpec, request.query.fields),
+    async (request, reply) => sendResource(request, reply, presentListing(await svc(request).listings.get(scopeOf(callerOf(request)), request.params.id)), listingSpec, request.query.fields),
   )
 
   app.put(
@@ -81,7 +82,7 @@ export const listingRoutes: FastifyPluginAsyncTypebox<{ svc: ServicesFor; public
       },
     },
     async (request, reply) => {
-      const listing = await svc(request).listings.replace(scopeOf(callerOf(request)), request.params.id, request.body, (current) => checkIfMatch(request.headers['if-match'], current))
+      const listing = presentListing(await svc(request).listings.replace(scopeOf(callerOf(request)), request.params.id, request.body, replacementGuard(presentListing, request.body, request.headers['if-match'], LISTING_READ_ONLY)))
       reply.header('etag', etagOf(listing))
       return listing
     },
@@ -120,7 +121,7 @@ export const listingRoutes: FastifyPluginAsyncTypebox<{ svc: ServicesFor; public
         response: { 200: CalendarSchema },
       },
     },
-    async (request) => svc(request).listings.calendar(scopeOf(callerOf(request)), request.params.id, request.query.from, request.query.to),
+    async (request) => presentCalendar(await svc(request).listings.calendar(scopeOf(callerOf(request)), request.params.id, request.query.from, request.query.to)),
   )
 
   app.get(
@@ -160,6 +161,9 @@ export const listingRoutes: FastifyPluginAsyncTypebox<{ svc: ServicesFor; public
         },
       },
     },
-    async (request) => svc(request).listings.searchAvailability(scopeOf(callerOf(request), request.query.team_ids), request.query),
+    async (request, reply) => {
+      const page = await svc(request).listings.searchAvailability(scopeOf(callerOf(request), request.query.team_ids), request.query)
+      return sendPage(reply, page, null, (hit) => ({ listing: presentListing(hit.listing), quote: presentQuote(hit.quote) }))
+    },
   )
 }

@@ -1,0 +1,91 @@
+import type { Booking } from '../../modules/bookings/service.ts'
+import type { Customer } from '../../modules/customers/service.ts'
+import type { Event } from '../../modules/events/service.ts'
+import type { Quote } from '../../modules/listings/pricing.ts'
+import type { Calendar, Listing } from '../../modules/listings/service.ts'
+import { formatMinor } from '../../platform/money.ts'
+
+/**
+ * v1's representations (API.md §3): the domain's version-neutral records rendered as v1 JSON. Money
+ * is {"amount": decimal string, "currency"}, a listing's address is an object, a booking's price is
+ * {nightly_rate, nights, total}. The key order here is the order partners see.
+ */
+
+export function presentListing(l: Listing) {
+  return {
+    id: l.id,
+    team_id: l.team_id,
+    mode: l.mode,
+    name: l.name,
+    description: l.description,
+    state: l.state,
+    address: { country_code: l.country_code, province_code: l.province_code, city: l.city, line1: l.line1 },
+    max_guests: l.max_guests,
+    bedrooms: l.bedrooms,
+    nightly_rate: formatMinor(l.nightly_rate_minor, l.currency),
+    timezone: l.timezone,
+    created_at: l.created_at,
+    updated_at: l.updated_at,
+  }
+}
+
+export function presentCustomer(c: Customer) {
+  return {
+    id: c.id,
+    team_id: c.team_id,
+    mode: c.mode,
+    name: c.name,
+    email: c.email,
+    phone: c.phone,
+    language: c.language,
+    country_code: c.country_code,
+    created_at: c.created_at,
+    updated_at: c.updated_at,
+  }
+}
+
+export function presentBooking(b: Booking) {
+  return {
+    id: b.id,
+    status: b.status,
+    team_id: b.team_id,
+    mode: b.mode,
+    listing_id: b.listing_id,
+    customer_id: b.customer_id,
+    check_in: b.check_in,
+    check_out: b.check_out,
+    guests: b.guests,
+    price: { nightly_rate: formatMinor(b.nightly_rate_minor, b.currency), nights: b.nights, total: formatMinor(b.total_minor, b.currency) },
+    hold_expires_at: b.hold_expires_at,
+    confirmed_at: b.confirmed_at,
+    issued_at: b.issued_at,
+    voucher_number: b.voucher_number,
+    cancelled_at: b.cancelled_at,
+    cancellation_reason: b.cancellation_reason,
+    expired_at: b.expired_at,
+    external_system: b.external_system,
+    external_booking_id: b.external_booking_id,
+    guest_details: b.guest_details,
+    created_at: b.created_at,
+    updated_at: b.updated_at,
+  }
+}
+
+export function presentQuote(q: Quote) {
+  return { check_in: q.check_in, check_out: q.check_out, guests: q.guests, nights: q.nights, nightly_rate: formatMinor(q.nightly_rate_minor, q.currency), total: formatMinor(q.total_minor, q.currency) }
+}
+
+export function presentCalendar(c: Calendar) {
+  return { listing_id: c.listing_id, from: c.from, to: c.to, nights: c.nights.map((n) => ({ date: n.date, available: n.available, price: formatMinor(n.price_minor, c.currency) })) }
+}
+
+const snapshotPresenters: Record<Event['resource_type'], (snapshot: never) => Record<string, unknown>> = {
+  booking: presentBooking,
+  customer: presentCustomer,
+  listing: presentListing,
+}
+
+/** An event with its snapshot rendered as the v1 resource it records ("the full resource as it was after the change"). */
+export function presentEvent(e: Event) {
+  return { id: e.id, event_type: e.event_type, created_at: e.created_at, mode: e.mode, team_id: e.team_id, sequence: e.sequence, data: snapshotPresenters[e.resource_type](e.data as never) }
+}
