@@ -69,6 +69,44 @@ describe('lists for a token of several teams', () => {
     expect(byCheckIn.json().data).toHaveLength(30)
   })
 
+  it('a token of some of the teams pages through the merged order of those teams only', async () => {
+    const two = t.teamIds.slice(0, 2)
+    const { rows } = await h.db.query<{ id: string }>(`SELECT id FROM bookings WHERE partner_id = $1 AND team_id = ANY($2) ORDER BY created_at DESC, id DESC`, [t.partnerId, two])
+    const { token } = await t.addToken({ team_ids: two })
+    const seen: string[] = []
+    let cursor: string | null = null
+    do {
+      const res = await h.call(token, 'GET', `/v1/bookings?limit=100&fields=id${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`)
+      expect(res.statusCode, res.body).toBe(200)
+      seen.push(...res.json().data.map((b: { id: string }) => b.id))
+      cursor = res.json().pagination.next_cursor
+    } while (cursor)
+    expect(seen).toEqual(rows.map((r) => r.id))
+  })
+
+  it('a token of every team walks the partner-wide index once, reading one page; the team filter stays', async () => {
+    const deep = expected[2_500]!
+    const { rows: anchor } = await h.db.query<{ key: string }>('SELECT created_at::text AS key FROM bookings WHERE id = $1', [deep])
+    for (const after of [null, { key: anchor[0]!.key, id: deep }]) {
+      const plan: ListPlan = { limit: 50, column: 'b.created_at', type: 'timestamptz', desc: true, after, binding: '', fields: null }
+      const params: unknown[] = []
+      const sql = pageSql({ from: 'bookings b', alias: 'b', columns: BOOKING_COLUMNS, scope: { partnerId: t.partnerId, mode: 'test', teamIds: t.teamIds, wholePartner: true }, filters: '', params, plan })
+      const { rows } = await h.db.query<{ 'QUERY PLAN': unknown }>(`EXPLAIN (ANALYZE, FORMAT JSON) ${sql}`, params)
+      const raw = rows[0]!['QUERY PLAN']
+      const tree = (typeof raw === 'string' ? JSON.parse(raw) : raw) as { Plan: PlanNode }[]
+      const scanned = scans(tree[0]!.Plan)
+      expect(scanned, JSON.stringify(tree)).toHaveLength(1)
+      expect(scanned[0]!.rows, JSON.stringify(tree)).toBeLessThanOrEqual(51)
+    }
+    // a stale hint (a team was added after the token was cached) never widens the scope
+    const params: unknown[] = []
+    const plan: ListPlan = { limit: 100, column: 'b.created_at', type: 'timestamptz', desc: true, after: null, binding: '', fields: null }
+    const sql = pageSql({ from: 'bookings b', alias: 'b', columns: BOOKING_COLUMNS, scope: { partnerId: t.partnerId, mode: 'test', teamIds: [t.teamIds[1]!], wholePartner: true }, filters: '', params, plan })
+    const { rows } = await h.db.query<{ team_id: string }>(sql, params)
+    expect(rows.length).toBe(SMALL + 1)
+    expect(new Set(rows.map((r) => r.team_id))).toEqual(new Set([t.teamIds[1]]))
+  })
+
   it('a page reads about a page per team, not every row of the big team (EXPLAIN ANALYZE)', async () => {
     const scope: Scope = { partnerId: t.partnerId, mode: 'test', teamIds: t.teamIds }
     // a database of many small tenants (the test database on PostgreSQL is one) once made the

@@ -21,7 +21,7 @@ export const TeamIdsParam = Type.Optional(
 /** Parses team_ids (JSON array string, or repeated) and confines it to the token's teams. */
 export function scopeOf(caller: AuthContext, teamIdsParam?: string[]): Scope {
   const base = { partnerId: caller.partnerId, mode: caller.mode }
-  if (!teamIdsParam || teamIdsParam.length === 0) return { ...base, teamIds: caller.teamIds }
+  if (!teamIdsParam || teamIdsParam.length === 0) return { ...base, teamIds: caller.teamIds, wholePartner: caller.teamIds.length === caller.partnerTeamCount }
   const requested: string[] = []
   for (const raw of teamIdsParam) {
     if (raw.trim().startsWith('[')) {
@@ -42,7 +42,8 @@ export function scopeOf(caller: AuthContext, teamIdsParam?: string[]): Scope {
   const outside = [...new Set(requested.filter((id) => !caller.teamIds.includes(id)))]
   if (outside.length > 0) throw new ApiError('INVALID_TEAM_IDS', 'team_ids names teams this token does not cover.', { invalid_team_ids: outside })
   if (requested.length === 0) throw new ApiError('INVALID_TEAM_IDS', 'team_ids is empty.', { team_ids: teamIdsParam })
-  return { ...base, teamIds: [...new Set(requested)] }
+  const teamIds = [...new Set(requested)]
+  return { ...base, teamIds, wholePartner: teamIds.length === caller.partnerTeamCount }
 }
 
 export function listQuerySchema(spec: ListSpec) {

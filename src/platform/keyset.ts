@@ -6,6 +6,12 @@ export interface Scope {
   partnerId: string
   mode: Mode
   teamIds: string[]
+  /**
+   * A hint that teamIds are all of the partner's teams, so a list can walk the partner-wide index
+   * (partner_id, mode, sort, id). Never a grant: the walk still filters on teamIds, so a stale hint
+   * (a team added since) costs time, not tenancy.
+   */
+  wholePartner?: boolean
 }
 
 /** One page of a list: its size, sort and keyset position (planned by http/list-query.ts). */
@@ -79,11 +85,16 @@ export interface PageQuery {
  * rows per team (a handful, in a database of many small tenants), may take another index and
  * sort a big team's rows whole (seen: 3,042 rows read for a 51-row page). With the team's value
  * in hand the planner sees a big team as big and walks its index in order.
+ *
+ * Planning those branches is most of what a many-team page costs (20 teams: about 1.5 ms of
+ * planning for 0.4 ms of execution). When the token covers every team of the partner (the demo
+ * token, an owner's token) the partner-wide index (partner_id, mode, sort, id) serves the page in
+ * one walk of limit + 1 rows, the team filter kept (it passes every row that walk meets).
  */
 export function pageSql(q: PageQuery): string {
   const { alias, plan, params } = q
   const keyset = keysetSql(plan, params, `${alias}.id`)
-  if (q.scope.teamIds.length === 1) {
+  if (q.scope.teamIds.length === 1 || q.scope.wholePartner) {
     const scope = scopeSql(alias, q.scope, params)
     return `SELECT ${q.columns}, ${keyset.sortKeySelect} FROM ${q.from} WHERE ${scope}${q.filters}${keyset.where}${keyset.orderLimit}`
   }

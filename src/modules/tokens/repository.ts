@@ -38,6 +38,8 @@ export interface SecretLookupRow {
   user_email: string
   /** The token's teams that the user still belongs to. */
   teams: { id: string; name: string }[]
+  /** How many teams the partner has: a token that covers all of them lists by a partner-wide index walk. */
+  partner_team_count: number
   /** The partner's rate-limit overrides, bucket → per minute (cached with the token). */
   rate_limits: Record<string, number> | null
 }
@@ -54,6 +56,7 @@ export async function findSecretByLookup(db: Queryable, lookup: string): Promise
        (SELECT coalesce(json_agg(json_build_object('id', tm.id, 'name', tm.name) ORDER BY tm.created_at, tm.id), '[]'::json)
           FROM user_teams ut JOIN teams tm ON tm.id = ut.team_id
          WHERE ut.user_id = t.user_id AND ut.team_id = ANY(t.team_ids)) AS teams,
+       (SELECT count(*)::int FROM teams pt WHERE pt.partner_id = t.partner_id) AS partner_team_count,
        (SELECT json_object_agg(r.bucket, r.limit_per_minute) FROM partner_rate_limits r WHERE r.partner_id = t.partner_id) AS rate_limits
      FROM token_secrets s
      JOIN tokens t ON t.id = s.token_id

@@ -23,6 +23,8 @@ export interface AuthContext {
   mode: Mode
   /** The token's teams that its user still belongs to; every tenant query is confined to these. */
   teamIds: string[]
+  /** How many teams the partner had when the token was verified (a hint for list plans, never a grant). */
+  partnerTeamCount: number
   scopes: string[] | null
   permissions: ReadonlySet<Permission>
   expiresAt: Date
@@ -160,6 +162,7 @@ export class TokenVerifier {
         role: row.role,
         mode: row.mode,
         teamIds: row.teams.map((team) => team.id),
+        partnerTeamCount: row.partner_team_count,
         scopes: row.scopes,
         permissions: new Set(effectivePermissions(row.role, row.scopes)),
         expiresAt: row.expires_at,
