@@ -16,7 +16,7 @@ export interface BenchEnv {
 }
 
 /** The compiled server, as `npm start` runs it (bench/run.ts builds it once first). */
-export const SERVER_ENTRY = 'dist/main.js'
+export const SERVER_ENTRY = 'dist/bundle/server.js'
 
 /** npm run build: the figures are those of the compiled server users run, not of tsx. */
 export function buildServer(): void {

@@ -1,6 +1,6 @@
--- Extensions the schema needs: btree_gist for the bookings exclusion constraint, pgcrypto for digests.
+-- The extension the schema needs: btree_gist for the bookings exclusion constraint. (pgcrypto was
+-- created here until nothing used it; loading it cost the embedded database ~0.1 s of every start.)
 CREATE EXTENSION IF NOT EXISTS btree_gist;
-CREATE EXTENSION IF NOT EXISTS pgcrypto;
 
 CREATE TABLE partners (
   id text PRIMARY KEY,

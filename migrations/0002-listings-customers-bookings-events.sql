@@ -4,7 +4,9 @@ CREATE TABLE server_secrets (
   value text NOT NULL,
   created_at timestamptz NOT NULL DEFAULT now()
 );
-INSERT INTO server_secrets (name, value) VALUES ('cursor_signing_key', encode(gen_random_bytes(32), 'hex'));
+-- 244 random bits (two v4 UUIDs, from the server's strong random source) hashed to 32 bytes;
+-- core PostgreSQL 13+, no extension
+INSERT INTO server_secrets (name, value) VALUES ('cursor_signing_key', encode(sha256(convert_to(gen_random_uuid()::text || gen_random_uuid()::text, 'UTF8')), 'hex'));
 
 CREATE TABLE listings (
   id text PRIMARY KEY,

@@ -6,7 +6,7 @@ import type { Config } from './config.ts'
 import { authenticator, checkPermission } from './http/auth.ts'
 import { MAX_PARAM_LENGTH, installErrorHandling, sendError, toApiError } from './http/errors.ts'
 import { guardPathAndQuery, parseJsonBody } from './http/input-guard.ts'
-import { installValidators } from './http/validation.ts'
+import { SchemaCompilers } from './http/validation.ts'
 import { createMetrics } from './http/metrics.ts'
 import type { Metrics } from './http/metrics.ts'
 import { installOpenApi } from './http/openapi.ts'
@@ -53,6 +53,8 @@ export interface App {
   verifier: TokenVerifier
   metrics: Metrics
   routes: RouteTable
+  /** Route validators and serializers, compiled on first use; warm() compiles the rest. */
+  compilers: SchemaCompilers
 }
 
 const BODY_LIMIT_BYTES = 1_048_576
@@ -81,11 +83,13 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   const logger = deps.logger ?? createLogger(config.logLevel)
   const routes = new RouteTable()
   const metrics = createMetrics(db)
+  const compilers = new SchemaCompilers()
 
   // set once the verifier and limiter exist (below); the router's own refusals use it
   let chargeUnrouted: (request: FastifyRequest, reply: FastifyReply) => Promise<void> = async () => {}
   const app = Fastify({
     loggerInstance: logger,
+    schemaController: compilers.controller(),
     logController: new LogController({ disableRequestLogging: true, requestIdLogLabel: 'request_id' }),
     genReqId: (req) => requestIdFor(req.headers['x-request-id']),
     bodyLimit: BODY_LIMIT_BYTES,
@@ -135,7 +139,6 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     },
   }).withTypeProvider<TypeBoxTypeProvider>()
   app.server.headersTimeout = 10_000
-  installValidators(app)
 
   // Only JSON bodies exist in this API: a text/plain body is a 415, and the JSON parser tells a
   // syntax error from a forbidden key (__proto__, constructor.prototype) precisely.
@@ -209,7 +212,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   await app.register(v1Surface, { clock, svc, publicBaseUrl: config.publicBaseUrl })
 
   await app.ready()
-  return { app, tokens, bookings, verifier, metrics, routes }
+  return { app, tokens, bookings, verifier, metrics, routes, compilers }
 }
 
 async function defaultRateLimitStore(config: Config, metrics: Metrics, log: FastifyBaseLogger): Promise<RateLimitStore> {

@@ -21,7 +21,7 @@ async function main(): Promise<void> {
     import('./platform/clock.ts'),
   ])
   const db = await opening
-  const { app, verifier } = await buildApp({ config, db })
+  const { app, verifier, compilers } = await buildApp({ config, db })
   let adminChannel: { close(): Promise<void> } | undefined
   const banner = config.seedDemo ? await firstRun(db, config) : null
   // the background jobs run here unless worker processes run them (RUN_WORKERS=false)
@@ -63,6 +63,11 @@ async function main(): Promise<void> {
   process.stdout.write(`\ntravoBooks API listening on ${config.publicBaseUrl} — database: ${where}\n`)
   process.stdout.write(`API reference: ${config.publicBaseUrl}/docs   OpenAPI: ${config.publicBaseUrl}/openapi.json\n`)
   if (banner) process.stdout.write(banner)
+  // the validators and serializers no request has needed yet, compiled while the server idles
+  void compilers.warm().then(
+    (count) => app.log.debug({ count }, 'route schemas compiled'),
+    (error: unknown) => app.log.error({ err: error }, 'compiling a route schema failed'),
+  )
 }
 
 /** Buffered log lines reach stdout before the process exits. */

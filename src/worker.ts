@@ -41,7 +41,7 @@ export async function runWorker(): Promise<number> {
   })
 }
 
-if (import.meta.url === `file://${process.argv[1]}` || /\/(src|dist)\/worker\.(ts|js)$/.test(process.argv[1] ?? '')) {
+if (/\/(src\/|dist\/|dist\/bundle\/)worker\.(ts|js)$/.test(process.argv[1] ?? '')) {
   runWorker().then(
     (code) => process.exit(code),
     (error: unknown) => {

@@ -54,7 +54,7 @@ describe('npm start', () => {
       }
       const started = descendants(npm.pid!)
       const commands = execFileSync('ps', ['-o', 'args=', '-p', started.join(',')], { encoding: 'utf8' })
-      expect(commands).toContain('node dist/main.js')
+      expect(commands).toContain('node dist/bundle/server.js')
       expect(commands).not.toContain('tsx')
 
       const exited = new Promise<number | null>((done) => npm.once('exit', (code) => done(code)))

@@ -354,6 +354,8 @@ export async function cli(argv: string[]): Promise<number> {
   }
 }
 
-if (import.meta.url === `file://${process.argv[1]}` || process.argv[1]?.endsWith('/src/cli/main.ts')) {
+// run as a script (node dist/cli/main.js, tsx src/cli/main.ts), not when imported (bin/tvb.js, the
+// server's admin channel, whose bundle shares one import.meta.url with every module in it)
+if (/\/(src|dist)\/cli\/main\.(ts|js)$/.test(process.argv[1] ?? '')) {
   cli(process.argv.slice(2)).then((code) => process.exit(code))
 }

@@ -1,7 +1,8 @@
-import type { FastifyInstance, FastifySchema } from 'fastify'
+import type { FastifySchema, FastifyServerOptions } from 'fastify'
 import { Ajv } from 'ajv'
 import type { Options } from 'ajv'
 import formats from 'ajv-formats'
+import { SerializerSelector } from '@fastify/fast-json-stringify-compiler'
 
 const addFormats = formats.default
 
@@ -13,11 +14,71 @@ const addFormats = formats.default
  */
 const COMMON: Options = { allErrors: true, removeAdditional: false, useDefaults: true, addUsedSchema: false, strict: false }
 
-export function installValidators(app: FastifyInstance): void {
-  const strings = addFormats(new Ajv({ ...COMMON, coerceTypes: 'array' }))
-  const json = addFormats(new Ajv({ ...COMMON, coerceTypes: false }))
-  app.setValidatorCompiler(({ schema, httpPart }: { schema: FastifySchema; httpPart?: string }) => {
-    const ajv = httpPart === 'body' ? json : strings
-    return ajv.compile(schema as object) as (data: unknown) => boolean
-  })
+type Validate = ((data: unknown) => boolean) & { errors?: unknown }
+type Serialize = (data: unknown) => string
+
+/**
+ * Compiling every route's validators and serializers when the app becomes ready was ~0.5 s of a
+ * 2.7 s start (a CPU profile: ajv 241 ms, fast-json-stringify 220 ms). Each one is compiled on its
+ * first use instead, or by warm() once the server listens, one per event-loop turn, so requests
+ * arriving meanwhile interleave with the warm-up.
+ */
+export class SchemaCompilers {
+  readonly #pending = new Set<() => void>()
+
+  /** Fastify's schemaController option: validators and serializers, compiled on first use. */
+  controller(): NonNullable<FastifyServerOptions['schemaController']> {
+    const strings = addFormats(new Ajv({ ...COMMON, coerceTypes: 'array' }))
+    const json = addFormats(new Ajv({ ...COMMON, coerceTypes: false }))
+    const buildSerializer = SerializerSelector()
+    // Fastify's factory types are generic over every server type; these are the shapes it calls
+    const compilersFactory = {
+      buildValidator: () => ({ schema, httpPart }: { schema: FastifySchema; httpPart?: string }) => {
+        const ajv = httpPart === 'body' ? json : strings
+        return this.#lazyValidator(() => ajv.compile(schema as object) as Validate)
+      },
+      buildSerializer: (externalSchemas: unknown, options: unknown) => {
+        const compile = buildSerializer(externalSchemas as never, options as never)
+        return (route: { schema: object }) => this.#lazySerializer(() => compile(route as never) as Serialize)
+      },
+    }
+    return { compilersFactory: compilersFactory as unknown as NonNullable<FastifyServerOptions['schemaController']>['compilersFactory'] }
+  }
+
+  /** Compiles what no request has needed yet, one schema per event-loop turn. */
+  async warm(): Promise<number> {
+    let compiled = 0
+    for (const compile of this.#pending) {
+      compile()
+      compiled++
+      await new Promise((resolve) => setImmediate(resolve))
+    }
+    return compiled
+  }
+
+  #lazyValidator(compile: () => Validate): Validate {
+    let compiled: Validate | undefined
+    const ensure = () => {
+      this.#pending.delete(ensure)
+      return (compiled ??= compile())
+    }
+    this.#pending.add(ensure)
+    const validate: Validate = (data) => {
+      const fn = compiled ?? ensure()
+      const ok = fn(data)
+      validate.errors = fn.errors
+      return ok
+    }
+    return validate
+  }
+
+  #lazySerializer(compile: () => Serialize): Serialize {
+    let compiled: Serialize | undefined
+    const ensure = () => {
+      this.#pending.delete(ensure)
+      return (compiled ??= compile())
+    }
+    this.#pending.add(ensure)
+    return (data) => (compiled ?? ensure())(data)
+  }
 }

@@ -1,6 +1,5 @@
 import { PGlite } from '@electric-sql/pglite'
 import { btree_gist } from '@electric-sql/pglite/contrib/btree_gist'
-import { pgcrypto } from '@electric-sql/pglite/contrib/pgcrypto'
 import { createRequire } from 'node:module'
 import type pg from 'pg'
 import { acquireDataDirLock } from './data-dir-lock.ts'
@@ -262,7 +261,7 @@ async function openBaseDb(options: OpenDbOptions): Promise<Db> {
   // exactly one process owns a data directory on disk: a second one stops here (DataDirLockedError)
   const lock = dataDir.startsWith('memory://') ? null : acquireDataDirLock(dataDir)
   const pglite = new PGlite(dataDir, {
-    extensions: { btree_gist, pgcrypto },
+    extensions: { btree_gist },
     parsers: {
       [OID_INT8]: (value: string) => Number(value),
       [OID_DATE]: (value: string) => value,

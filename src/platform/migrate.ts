@@ -1,9 +1,18 @@
+import { existsSync } from 'node:fs'
 import { readdir, readFile } from 'node:fs/promises'
 import { fileURLToPath } from 'node:url'
 import path from 'node:path'
 import type { Db } from './db.ts'
 
-export const MIGRATIONS_DIR = fileURLToPath(new URL('../../migrations/', import.meta.url))
+/** migrations/ beside package.json, found upwards from this module: src/, dist/ and dist/bundle/ alike. */
+export const MIGRATIONS_DIR = findMigrationsDir(path.dirname(fileURLToPath(import.meta.url)))
+
+function findMigrationsDir(from: string): string {
+  for (let dir = from; ; dir = path.dirname(dir)) {
+    if (existsSync(path.join(dir, 'package.json')) && existsSync(path.join(dir, 'migrations'))) return path.join(dir, 'migrations') + path.sep
+    if (path.dirname(dir) === dir) throw new Error(`no migrations/ directory beside a package.json above ${from}`)
+  }
+}
 
 // Any fixed number: every server instance and CLI run takes the same lock, so concurrent starts
 // against one PostgreSQL apply each migration exactly once.

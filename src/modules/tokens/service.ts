@@ -1,4 +1,4 @@
-import { hash as argon2Hash } from '@node-rs/argon2'
+import { hashSecret } from './secret-hash.ts'
 import type { Mode } from '../../config.ts'
 import type { Clock } from '../../platform/clock.ts'
 import type { Db, Queryable } from '../../platform/db.ts'
@@ -148,7 +148,7 @@ export class TokenService {
     }
 
     const secret = generateToken(mode)
-    const hash = await argon2Hash(secret.secret)
+    const hash = await hashSecret(secret.secret)
     const id = newId('token')
     const row = await db.transaction(async (tx) => {
       if ((await repo.countActiveTokens(tx, userId, mode)) >= MAX_ACTIVE_TOKENS_PER_USER) {
@@ -204,7 +204,7 @@ export class TokenService {
     if (existing.revoked_at) throw new ApiError('CONFLICT', 'A revoked token cannot be rotated.', { status: 'REVOKED' })
     if (existing.expires_at <= now) throw new ApiError('CONFLICT', 'An expired token cannot be rotated.', { status: 'EXPIRED' })
     const secret = generateToken(existing.mode)
-    const hash = await argon2Hash(secret.secret)
+    const hash = await hashSecret(secret.secret)
     const row = await db.transaction(async (tx: Queryable) => {
       await repo.retireSecrets(tx, id, new Date(now.getTime() + graceSeconds * 1000))
       await repo.insertSecret(tx, id, secret.lookup, hash, now)

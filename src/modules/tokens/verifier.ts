@@ -1,5 +1,4 @@
 import { createHash } from 'node:crypto'
-import { verify as argon2Verify } from '@node-rs/argon2'
 import type { Mode } from '../../config.ts'
 import type { Clock } from '../../platform/clock.ts'
 import type { Db } from '../../platform/db.ts'
@@ -13,6 +12,7 @@ import type { Permission, Role } from './permissions.ts'
 import { effectivePermissions } from './permissions.ts'
 import { findSecretByLookup, touchLastUsed } from './repository.ts'
 import { parseToken } from './token-format.ts'
+import { verifySecret } from './secret-hash.ts'
 
 /** Who is calling: derived from a verified token, attached to the request. */
 export interface AuthContext {
@@ -148,7 +148,7 @@ export class TokenVerifier {
     if (!row) throw await this.#fail(clientAddress, 'unknown', 'UNAUTHENTICATED', 'The bearer token is not valid.')
     const matches = await this.#hashGate.run(() => {
       this.#options.metrics.argon2Verifications.inc()
-      return argon2Verify(row.hash, secret)
+      return verifySecret(row.hash, secret)
     })
     if (!matches) throw await this.#fail(clientAddress, 'mismatch', 'UNAUTHENTICATED', 'The bearer token is not valid.')
     if (row.revoked_at) {
