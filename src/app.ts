@@ -27,6 +27,7 @@ import { serviceRoutes } from './modules/service/routes.ts'
 import { v1Surface } from './surfaces/v1/index.ts'
 import { readServerSecret } from './modules/service/repository.ts'
 import { TokenService } from './modules/tokens/service.ts'
+import { WebhookService } from './modules/webhooks/service.ts'
 import { TokenVerifier } from './modules/tokens/verifier.ts'
 import type { Clock } from './platform/clock.ts'
 import { systemClock } from './platform/clock.ts'
@@ -175,6 +176,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     bookings: new BookingService({ db: on, clock, holdMinutes: config.holdMinutes, cursors }),
     events: new EventService({ db: on, clock, cursors }),
     teams: new TeamService({ db: on }),
+    webhooks: new WebhookService({ db: on, clock, cursors, allowPrivateTargets: config.webhookAllowPrivateTargets }),
   })
   const services = servicesOn(db)
   const svc: ServicesFor = (request) => request.idempotency?.services ?? services

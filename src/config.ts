@@ -32,6 +32,8 @@ export interface Config {
   holdSweepSeconds: number
   /** Run the background jobs inside the server process (false: leave them to npm run worker). */
   runWorkers: boolean
+  /** Let webhook endpoints target private, loopback and link-local addresses (local development and tests only). */
+  webhookAllowPrivateTargets: boolean
 }
 
 const MODES: readonly Mode[] = ['live', 'test']
@@ -85,5 +87,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     holdMinutes: integer(env, 'HOLD_MINUTES', 15, 1, 1440),
     holdSweepSeconds: integer(env, 'HOLD_SWEEP_SECONDS', 5, 0, 3600),
     runWorkers: boolean(env, 'RUN_WORKERS', true),
+    webhookAllowPrivateTargets: boolean(env, 'WEBHOOK_ALLOW_PRIVATE_TARGETS', false),
   }
 }

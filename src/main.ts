@@ -2,6 +2,8 @@ import { ConfigError, loadConfig } from './config.ts'
 import { openDb } from './platform/db.ts'
 import { migrate } from './platform/migrate.ts'
 import { DataDirLockedError } from './platform/data-dir-lock.ts'
+import type { Metrics } from './http/metrics.ts'
+import type { DispatcherMetrics } from './modules/webhooks/dispatcher.ts'
 
 /** The HTTP server entrypoint: npm start. */
 async function main(): Promise<void> {
@@ -21,11 +23,11 @@ async function main(): Promise<void> {
     import('./platform/clock.ts'),
   ])
   const db = await opening
-  const { app, verifier, compilers } = await buildApp({ config, db })
+  const { app, verifier, compilers, metrics } = await buildApp({ config, db })
   let adminChannel: { close(): Promise<void> } | undefined
   const banner = config.seedDemo ? await firstRun(db, config) : null
   // the background jobs run here unless worker processes run them (RUN_WORKERS=false)
-  const jobs = new JobRunner(config.runWorkers ? jobRegistry({ db, clock: systemClock, holdMinutes: config.holdMinutes, holdSweepSeconds: config.holdSweepSeconds }) : [], app.log)
+  const jobs = new JobRunner(config.runWorkers ? jobRegistry({ db, clock: systemClock, holdMinutes: config.holdMinutes, holdSweepSeconds: config.holdSweepSeconds, webhookAllowPrivateTargets: config.webhookAllowPrivateTargets, webhookMetrics: dispatcherMetrics(metrics) }) : [], app.log)
   jobs.start()
 
   let closing = false
@@ -68,6 +70,11 @@ async function main(): Promise<void> {
     (count) => app.log.debug({ count }, 'route schemas compiled'),
     (error: unknown) => app.log.error({ err: error }, 'compiling a route schema failed'),
   )
+}
+
+/** The dispatcher's figures, on this server's /metrics. */
+function dispatcherMetrics(metrics: Metrics): DispatcherMetrics {
+  return { outcome: (outcome) => metrics.webhookDeliveries.inc({ outcome }), attemptSeconds: (seconds) => metrics.webhookAttemptSeconds.observe(seconds) }
 }
 
 /** Buffered log lines reach stdout before the process exits. */

@@ -80,6 +80,14 @@ const CREATORS: Record<string, { modeScoped: boolean; create: (t: Tenant) => Pro
       return event.id
     },
   },
+  whk: { modeScoped: true, create: async (t) => (await post(t.token, '/v1/webhooks', { url: `https://hooks.example.com/matrix/${++fixtureCount}` })).id },
+  dlv: {
+    modeScoped: true,
+    create: async (t) => {
+      const webhook = (await post(t.token, '/v1/webhooks', { url: `https://hooks.example.com/matrix/${++fixtureCount}` })).id
+      return (await post(t.token, `/v1/webhooks/${webhook}:test`, undefined, 202)).id
+    },
+  },
   // teams exist in both modes: only tenancy applies
   team: { modeScoped: false, create: async (t) => t.teamIds[0]! },
 }

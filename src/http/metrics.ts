@@ -1,5 +1,6 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client'
 import type { Db } from '../platform/db.ts'
+import { oldestPendingAgeSeconds } from '../modules/webhooks/repository.ts'
 
 /** Prometheus metrics of one app instance (own registry, so several apps in one process never clash). */
 export function createMetrics(db: Db) {
@@ -31,7 +32,27 @@ export function createMetrics(db: Db) {
       this.set(db.queryCount)
     },
   })
-  return { registry, httpRequests, httpDuration, argon2Verifications, cacheHits, authFailures, rateLimitFallbacks, rateLimitDegraded }
+  const webhookDeliveries = new Counter({
+    name: 'tvb_webhook_deliveries_total',
+    help: 'Webhook delivery attempts by outcome: succeeded, retrying (failed, will retry), failed (attempts exhausted), disabled (410 Gone or 5 days failing).',
+    labelNames: ['outcome'] as const,
+    registers: [registry],
+  })
+  const webhookAttemptSeconds = new Histogram({
+    name: 'tvb_webhook_attempt_duration_seconds',
+    help: 'Latency of webhook delivery attempts, from request to the end of the answer (or the error).',
+    buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 15],
+    registers: [registry],
+  })
+  new Gauge({
+    name: 'tvb_webhook_oldest_pending_seconds',
+    help: 'Age of the oldest webhook delivery not yet delivered (0: none pending).',
+    registers: [registry],
+    async collect() {
+      this.set(await oldestPendingAgeSeconds(db, new Date()))
+    },
+  })
+  return { registry, webhookDeliveries, webhookAttemptSeconds, httpRequests, httpDuration, argon2Verifications, cacheHits, authFailures, rateLimitFallbacks, rateLimitDegraded }
 }
 
 export type Metrics = ReturnType<typeof createMetrics>

@@ -10,6 +10,10 @@ export interface Job {
   intervalMs: number
   /** Does one batch; returns how many items it handled and whether more may be waiting. */
   runOnce(): Promise<{ handled: number; more: boolean }>
+  /** Subscribes to what should wake it besides its timer (a NOTIFY); given the runner's wake. */
+  start?(wake: () => void): Promise<void>
+  /** Ends what start began and waits for work it runs beyond a pass (deliveries in flight). */
+  stop?(): Promise<void>
 }
 
 type Log = Pick<FastifyBaseLogger, 'info' | 'warn'>
@@ -20,6 +24,8 @@ export class JobRunner {
   readonly #log: Log
   readonly #timers = new Map<string, NodeJS.Timeout>()
   readonly #running = new Map<string, Promise<void>>()
+  /** Jobs woken while a pass was under way: they run once more when it ends. */
+  readonly #again = new Set<string>()
   #stopped = false
 
   constructor(jobs: Job[], log: Log) {
@@ -33,6 +39,7 @@ export class JobRunner {
 
   start(): void {
     for (const job of this.#jobs) {
+      job.start?.(() => void this.wake(job.name)).catch((error: unknown) => this.#log.warn({ err: error, job: job.name }, 'job could not subscribe to its wake-ups; its timer still runs it'))
       if (job.intervalMs <= 0) continue
       const timer = setInterval(() => this.wake(job.name), job.intervalMs)
       timer.unref()
@@ -43,10 +50,14 @@ export class JobRunner {
   /** Runs a job now unless it is already running (a wake-up from a NOTIFY, a test, a timer). */
   wake(name: string): Promise<void> {
     const running = this.#running.get(name)
+    if (running) this.#again.add(name)
     if (running || this.#stopped) return running ?? Promise.resolve()
     const job = this.#jobs.find((j) => j.name === name)
     if (!job) throw new Error(`no job ${name}`)
-    const pass = this.#drain(job).finally(() => this.#running.delete(name))
+    const pass = this.#drain(job).finally(() => {
+      this.#running.delete(name)
+      if (this.#again.delete(name)) void this.wake(name)
+    })
     this.#running.set(name, pass)
     return pass
   }
@@ -71,5 +82,6 @@ export class JobRunner {
     for (const timer of this.#timers.values()) clearInterval(timer)
     this.#timers.clear()
     await Promise.all(this.#running.values())
+    await Promise.all(this.#jobs.map((job) => job.stop?.()))
   }
 }

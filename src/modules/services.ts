@@ -5,6 +5,7 @@ import type { EventService } from './events/service.ts'
 import type { ListingService } from './listings/service.ts'
 import type { TeamService } from './partners/service.ts'
 import type { TokenService } from './tokens/service.ts'
+import type { WebhookService } from './webhooks/service.ts'
 
 /** The domain services a handler calls. */
 export interface Services {
@@ -14,6 +15,7 @@ export interface Services {
   bookings: BookingService
   events: EventService
   teams: TeamService
+  webhooks: WebhookService
 }
 
 /**

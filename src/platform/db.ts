@@ -26,6 +26,11 @@ export interface Db extends Queryable {
   readonly queryCount: number
   /** The lock this process holds on an embedded data directory (PGlite on disk), else null. */
   readonly dataDirLock?: DataDirLock | null
+  /**
+   * Calls onNotify for each NOTIFY on the channel (delivered at the notifying transaction's commit,
+   * from any process on PostgreSQL, from this one on PGlite); resolves to an unsubscribe.
+   */
+  listen?(channel: string, onNotify: () => void): Promise<() => Promise<void>>
   close(): Promise<void>
 }
 
@@ -73,6 +78,9 @@ class PgliteDb implements Db {
       }),
     )
   }
+  async listen(channel: string, onNotify: () => void): Promise<() => Promise<void>> {
+    return this.#pglite.listen(checkedChannel(channel), () => onNotify())
+  }
   async close(): Promise<void> {
     if (!this.#pglite.closed) await this.#pglite.close()
     this.dataDirLock?.release()
@@ -83,8 +91,34 @@ class PostgresDb implements Db {
   readonly kind = 'postgres' as const
   queryCount = 0
   readonly #pool: pg.Pool
-  constructor(pool: pg.Pool) {
+  readonly #connect: () => pg.Client
+  constructor(pool: pg.Pool, connect: () => pg.Client) {
     this.#pool = pool
+    this.#connect = connect
+  }
+  /** LISTEN on a connection of its own (a pooled one would be handed to others); reconnects after a loss. */
+  async listen(channel: string, onNotify: () => void): Promise<() => Promise<void>> {
+    const name = checkedChannel(channel)
+    let client: pg.Client | undefined
+    let closed = false
+    const open = async (): Promise<void> => {
+      if (closed) return
+      const c = this.#connect()
+      c.on('notification', () => onNotify())
+      c.on('error', () => {
+        void c.end().catch(() => {})
+        if (!closed) setTimeout(() => void open().catch(() => {}), 1000).unref()
+      })
+      await c.connect()
+      await c.query(`LISTEN ${name}`)
+      client = c
+      onNotify() // whatever was notified while it was away
+    }
+    await open()
+    return async () => {
+      closed = true
+      await client?.end().catch(() => {})
+    }
   }
   async query<Row>(sql: string, params: readonly unknown[] = []): Promise<QueryResult<Row>> {
     this.queryCount++
@@ -122,6 +156,11 @@ class PostgresDb implements Db {
 }
 
 class RollbackSignal extends Error {}
+
+function checkedChannel(channel: string): string {
+  if (!/^[a-z_]{1,63}$/.test(channel)) throw new Error(`not a channel name: ${channel}`)
+  return channel
+}
 
 /**
  * A Db bound to an open transaction: what a request whose idempotency key must commit together
@@ -173,6 +212,10 @@ class RequestDb implements RequestScopedDb {
   }
   get dataDirLock() {
     return this.#base.dataDirLock ?? null
+  }
+  listen(channel: string, onNotify: () => void): Promise<() => Promise<void>> {
+    if (!this.#base.listen) throw new Error(`this database (${this.#base.kind}) cannot LISTEN`)
+    return this.#base.listen(channel, onNotify)
   }
   query<Row>(sql: string, params?: readonly unknown[]): Promise<QueryResult<Row>> {
     return this.#base.query<Row>(sql, params)
@@ -255,7 +298,7 @@ async function openBaseDb(options: OpenDbOptions): Promise<Db> {
     })
     // an idle client losing its connection emits 'error' on the pool; without a listener it would crash the process
     pool.on('error', () => {})
-    return new PostgresDb(pool)
+    return new PostgresDb(pool, () => new driver.Client({ connectionString: options.databaseUrl, types: pgTypes(driver) }))
   }
   const dataDir = options.dataDir ?? 'memory://'
   // exactly one process owns a data directory on disk: a second one stops here (DataDirLockedError)

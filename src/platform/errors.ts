@@ -37,6 +37,8 @@ export const ERROR_CATALOGUE = {
   EXTERNAL_BOOKING_DUPLICATE: { status: 409, retry_advice: 'non_retryable', title: 'A booking with this external_system and external_booking_id already exists; details.existing_booking_id names it.' },
   CUSTOMER_HAS_LIVE_BOOKINGS: { status: 409, retry_advice: 'retry_after_fix', title: 'The customer has live bookings (held, confirmed or issued); cancel them first.' },
   IDEMPOTENCY_REQUEST_IN_PROGRESS: { status: 409, retry_advice: 'retryable', title: 'A request with this Idempotency-Key is still running; retry after Retry-After seconds to get its response.' },
+  WEBHOOK_LIMIT_REACHED: { status: 409, retry_advice: 'retry_after_fix', title: 'The partner has the most webhook endpoints a mode may have (details.limit); delete one first.' },
+  WEBHOOK_DISABLED: { status: 409, retry_advice: 'retry_after_fix', title: 'The webhook endpoint is disabled (details.disabled_reason); enable it first.' },
   CONFLICT: { status: 409, retry_advice: 'retry_after_fix', title: 'The request conflicts with the current state of the resource.' },
   PRECONDITION_FAILED: { status: 412, retry_advice: 'retry_after_fix', title: 'If-Match does not match the current ETag; fetch the resource again and retry.' },
   URI_TOO_LONG: { status: 414, retry_advice: 'retry_after_fix', title: 'A path segment of the URL is longer than the server takes (2,048 characters); ids are at most 128.' },

@@ -1,4 +1,5 @@
 import type { ListPlan, Scope } from '../../platform/keyset.ts'
+import { fanOut } from '../webhooks/repository.ts'
 import type { Queryable } from '../../platform/db.ts'
 import { notFound, ApiError } from '../../platform/errors.ts'
 import { pageSql, scopeSql } from '../../platform/keyset.ts'
@@ -83,7 +84,10 @@ export async function insertBookingWithEvent(db: Queryable, b: BookingRow, event
     if (pgCode(error) === EXCLUSION_VIOLATION) throw unavailable()
     throw error
   }
-  if (inserted === 1) return
+  if (inserted === 1) {
+    await fanOut(db, { id: event.id, partnerId: b.partner_id, teamId: b.team_id, mode: b.mode, type: event.type, resourceId: b.id, sequence: b.version, now: b.created_at })
+    return
+  }
   // a concurrent request took this external pair first (it has committed: name its booking)
   const existing = await findByExternalId(db, { partnerId: b.partner_id, mode: b.mode }, b.external_system!, b.external_booking_id!)
   throw duplicateExternal(existing?.id ?? null, b.external_system!, b.external_booking_id!)
@@ -145,6 +149,22 @@ export async function expireLapsedHolds(db: Queryable, now: Date, options: { lis
      WHERE b.id IN (SELECT id FROM bookings WHERE ${where} ORDER BY hold_expires_at LIMIT $${params.length} FOR UPDATE SKIP LOCKED)
      RETURNING ${BOOKING_COLUMNS}`,
     params,
+  )
+  return rows
+}
+
+/**
+ * Marks holds lapsing within `leadMs` as notified (once each) and returns them, for their
+ * booking.hold_expiring events. The version counts the event; updated_at stays (nothing a reader
+ * sees changed).
+ */
+export async function markExpiringHolds(db: Queryable, now: Date, leadMs: number, limit: number): Promise<BookingRow[]> {
+  const { rows } = await db.query<BookingRow>(
+    `UPDATE bookings b SET hold_expiring_notified_at = $1, version = b.version + 1
+     WHERE b.id IN (SELECT id FROM bookings WHERE status = 'HELD' AND hold_expiring_notified_at IS NULL AND hold_expires_at > $1 AND hold_expires_at <= $2
+                    ORDER BY hold_expires_at LIMIT $3 FOR UPDATE SKIP LOCKED)
+     RETURNING ${BOOKING_COLUMNS}`,
+    [now, new Date(now.getTime() + leadMs), limit],
   )
   return rows
 }

@@ -87,6 +87,9 @@ export function bookingOf(row: BookingRow, now: Date): Booking {
   }
 }
 
+/** booking.hold_expiring comes this long before a hold lapses (API.md §11: "a few minutes before"). */
+export const HOLD_EXPIRING_LEAD_MINUTES = 5
+
 export interface BookingServiceDeps {
   db: Db
   clock: Clock
@@ -366,6 +369,17 @@ export class BookingService {
       },
       precondition,
     )
+  }
+
+  /** booking.hold_expiring for holds lapsing within HOLD_EXPIRING_LEAD_MINUTES (any tenant), once each; returns how many. */
+  async notifyExpiringHolds(limit = 500): Promise<number> {
+    const { db, clock } = this.#deps
+    const now = clock.now()
+    return db.transaction(async (tx) => {
+      const rows = await repo.markExpiringHolds(tx, now, HOLD_EXPIRING_LEAD_MINUTES * 60_000, limit)
+      for (const row of rows) await bookingEvent(tx, row, 'booking.hold_expiring', now)
+      return rows.length
+    })
   }
 
   /** The sweeper's pass: expire lapsed holds (any tenant) with their events; returns how many. */

@@ -2,6 +2,7 @@ import type { Queryable } from '../../platform/db.ts'
 import { newId } from '../../platform/ids.ts'
 import type { ListPlan, Scope } from '../../platform/keyset.ts'
 import { pageSql, scopeSql } from '../../platform/keyset.ts'
+import { fanOut } from '../webhooks/repository.ts'
 
 export interface EventRow {
   id: string
@@ -29,13 +30,26 @@ export interface NewEvent {
   now: Date
 }
 
-/** recordEvent: the outbox write, always on the transaction of the change it records. */
-export async function recordEvent(tx: Queryable, event: NewEvent): Promise<void> {
+/**
+ * recordEvent: the outbox write, always on the transaction of the change it records, with its
+ * webhook deliveries (one per subscribed endpoint; onlyEndpointId: that endpoint alone, as
+ * webhook.test). Returns the event's id.
+ */
+export async function recordEvent(tx: Queryable, event: NewEvent, onlyEndpointId?: string): Promise<string> {
+  const id = newId('event')
   await tx.query(
     `INSERT INTO events (id, partner_id, team_id, mode, event_type, resource_type, resource_id, sequence, data, created_at)
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
-    [newId('event'), event.partnerId, event.teamId, event.mode, event.type, event.resourceType, event.resourceId, event.sequence, JSON.stringify(event.data), event.now],
+    [id, event.partnerId, event.teamId, event.mode, event.type, event.resourceType, event.resourceId, event.sequence, JSON.stringify(event.data), event.now],
   )
+  await fanOut(tx, { id, partnerId: event.partnerId, teamId: event.teamId, mode: event.mode, type: event.type, resourceId: event.resourceId, sequence: event.sequence, now: event.now }, onlyEndpointId)
+  return id
+}
+
+/** The dispatcher's read of an event (any tenant: it delivers what was fanned out to it). */
+export async function findEventById(db: Queryable, id: string): Promise<EventRow | undefined> {
+  const { rows } = await db.query<EventRow>(`SELECT ${COLUMNS}, e.created_at::text AS _sort_key FROM events e WHERE e.id = $1`, [id])
+  return rows[0]
 }
 
 const COLUMNS = 'e.id, e.team_id, e.mode, e.event_type, e.resource_type, e.resource_id, e.sequence, e.data, e.created_at'

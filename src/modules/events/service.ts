@@ -13,6 +13,7 @@ export const EVENT_TYPES = [
   'booking.confirmed',
   'booking.issued',
   'booking.cancelled',
+  'booking.hold_expiring',
   'booking.expired',
   'booking.updated',
   'customer.created',
@@ -20,6 +21,8 @@ export const EVENT_TYPES = [
   'customer.deleted',
   'listing.created',
   'listing.updated',
+  'webhook.test',
+  'webhook.disabled',
 ] as const
 export type EventType = (typeof EVENT_TYPES)[number]
 
@@ -47,7 +50,7 @@ export interface Event {
   mode: 'live' | 'test'
   team_id: string
   sequence: number
-  resource_type: 'booking' | 'customer' | 'listing'
+  resource_type: 'booking' | 'customer' | 'listing' | 'webhook'
   data: Record<string, unknown>
 }
 

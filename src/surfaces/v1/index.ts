@@ -8,6 +8,7 @@ import { listingRoutes } from './listings.ts'
 import { identityRoutes } from './me.ts'
 import { v1ErrorRenderer } from './render.ts'
 import { tokenRoutes } from './tokens.ts'
+import { webhookRoutes } from './webhooks.ts'
 
 export interface V1SurfaceOptions {
   clock: Clock
@@ -30,4 +31,5 @@ export const v1Surface: FastifyPluginAsyncTypebox<V1SurfaceOptions> = async (app
   await app.register(customerRoutes, { svc, publicBaseUrl })
   await app.register(bookingRoutes, { clock, svc, publicBaseUrl })
   await app.register(eventRoutes, { svc })
+  await app.register(webhookRoutes, { svc, publicBaseUrl })
 }

@@ -3,6 +3,7 @@ import type { Customer } from '../../modules/customers/service.ts'
 import type { Event } from '../../modules/events/service.ts'
 import type { Quote } from '../../modules/listings/pricing.ts'
 import type { Calendar, Listing } from '../../modules/listings/service.ts'
+import type { Delivery, Webhook } from '../../modules/webhooks/service.ts'
 import { formatMinor } from '../../platform/money.ts'
 
 /**
@@ -79,10 +80,32 @@ export function presentCalendar(c: Calendar) {
   return { listing_id: c.listing_id, from: c.from, to: c.to, nights: c.nights.map((n) => ({ date: n.date, available: n.available, price: formatMinor(n.price_minor, c.currency) })) }
 }
 
+export function presentWebhook(w: Webhook) {
+  return {
+    id: w.id,
+    team_ids: w.team_ids,
+    mode: w.mode,
+    url: w.url,
+    description: w.description,
+    event_types: w.event_types,
+    enabled: w.enabled,
+    disabled_reason: w.disabled_reason,
+    api_version: w.api_version,
+    previous_secret_expires_at: w.previous_secret_expires_at,
+    created_at: w.created_at,
+    updated_at: w.updated_at,
+  }
+}
+
+export function presentDelivery(d: Delivery) {
+  return { ...d, attempts: d.attempts.map((a) => ({ ...a })) }
+}
+
 const snapshotPresenters: Record<Event['resource_type'], (snapshot: never) => Record<string, unknown>> = {
   booking: presentBooking,
   customer: presentCustomer,
   listing: presentListing,
+  webhook: presentWebhook,
 }
 
 /** An event with its snapshot rendered as the v1 resource it records ("the full resource as it was after the change"). */

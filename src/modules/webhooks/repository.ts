@@ -1,0 +1,349 @@
+import type { Queryable } from '../../platform/db.ts'
+import { newId } from '../../platform/ids.ts'
+import type { ListPlan, Scope } from '../../platform/keyset.ts'
+import { keysetSql } from '../../platform/keyset.ts'
+
+/** Wakes dispatchers (LISTEN) when deliveries commit: PostgreSQL and PGlite deliver a NOTIFY at commit. */
+export const DELIVERIES_CHANNEL = 'tvb_webhook_deliveries'
+
+export interface EndpointRow {
+  id: string
+  partner_id: string
+  mode: 'live' | 'test'
+  team_ids: string[]
+  url: string
+  description: string
+  event_types: string[]
+  enabled: boolean
+  disabled_reason: 'manual' | 'gone' | 'failing' | null
+  api_version: string
+  secret: string
+  previous_secret: string | null
+  previous_secret_valid_until: Date | null
+  failing_since: Date | null
+  version: number
+  created_at: Date
+  updated_at: Date
+}
+
+export interface EndpointValues {
+  url: string
+  description: string
+  event_types: string[]
+  team_ids: string[]
+  enabled: boolean
+  api_version: string
+}
+
+const ENDPOINT_COLUMNS = `w.id, w.partner_id, w.mode, w.team_ids, w.url, w.description, w.event_types, w.enabled, w.disabled_reason, w.api_version,
+  w.secret, w.previous_secret, w.previous_secret_valid_until, w.failing_since, w.version, w.created_at, w.updated_at`
+
+/**
+ * An endpoint is visible to a token that covers all of its teams (as tokens are): a token of one
+ * team never sees, changes or learns of an endpoint that also receives another team's events.
+ */
+function visibleSql(scope: Scope, params: unknown[]): string {
+  params.push(scope.partnerId, scope.mode, scope.teamIds)
+  return `w.partner_id = $${params.length - 2} AND w.mode = $${params.length - 1} AND w.team_ids <@ $${params.length}::text[]`
+}
+
+export async function insertEndpoint(db: Queryable, e: { id: string; partnerId: string; mode: string; secret: string; now: Date } & EndpointValues): Promise<EndpointRow> {
+  const { rows } = await db.query<EndpointRow>(
+    `INSERT INTO webhook_endpoints AS w (id, partner_id, mode, team_ids, url, description, event_types, enabled, disabled_reason, api_version, secret, created_at, updated_at)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, CASE WHEN $8 THEN NULL ELSE 'manual' END, $9, $10, $11, $11)
+     RETURNING ${ENDPOINT_COLUMNS}`,
+    [e.id, e.partnerId, e.mode, e.team_ids, e.url, e.description, e.event_types, e.enabled, e.api_version, e.secret, e.now],
+  )
+  return rows[0]!
+}
+
+export async function countEndpoints(db: Queryable, partnerId: string, mode: string): Promise<number> {
+  const { rows } = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM webhook_endpoints WHERE partner_id = $1 AND mode = $2', [partnerId, mode])
+  return rows[0]!.n
+}
+
+export async function findEndpoint(db: Queryable, scope: Scope, id: string, forUpdate = false): Promise<EndpointRow | undefined> {
+  const params: unknown[] = [id]
+  const { rows } = await db.query<EndpointRow>(`SELECT ${ENDPOINT_COLUMNS} FROM webhook_endpoints w WHERE w.id = $1 AND ${visibleSql(scope, params)}${forUpdate ? ' FOR UPDATE' : ''}`, params)
+  return rows[0]
+}
+
+/** The dispatcher's read: any tenant, by id. */
+export async function findEndpointById(db: Queryable, id: string): Promise<EndpointRow | undefined> {
+  const { rows } = await db.query<EndpointRow>(`SELECT ${ENDPOINT_COLUMNS} FROM webhook_endpoints w WHERE w.id = $1`, [id])
+  return rows[0]
+}
+
+export async function listEndpoints(db: Queryable, scope: Scope, plan: ListPlan): Promise<(EndpointRow & { _sort_key: string })[]> {
+  const params: unknown[] = []
+  const where = visibleSql(scope, params)
+  const keyset = keysetSql(plan, params, 'w.id')
+  const { rows } = await db.query<EndpointRow & { _sort_key: string }>(`SELECT ${ENDPOINT_COLUMNS}, ${keyset.sortKeySelect} FROM webhook_endpoints w WHERE ${where}${keyset.where}${keyset.orderLimit}`, params)
+  return rows
+}
+
+export async function updateEndpoint(db: Queryable, scope: Scope, id: string, v: EndpointValues, now: Date): Promise<EndpointRow> {
+  const params: unknown[] = [id, v.url, v.description, v.event_types, v.team_ids, v.enabled, v.api_version, now]
+  const { rows } = await db.query<EndpointRow>(
+    `UPDATE webhook_endpoints w SET url = $2, description = $3, event_types = $4, team_ids = $5, api_version = $7,
+       -- enabling again starts afresh; disabling by hand says so
+       enabled = $6, disabled_reason = CASE WHEN $6 THEN NULL WHEN w.enabled THEN 'manual' ELSE w.disabled_reason END,
+       failing_since = CASE WHEN $6 AND NOT w.enabled THEN NULL ELSE w.failing_since END,
+       version = version + 1, updated_at = $8
+     WHERE w.id = $1 AND ${visibleSql(scope, params)} RETURNING ${ENDPOINT_COLUMNS}`,
+    params,
+  )
+  return rows[0]!
+}
+
+export async function deleteEndpoint(db: Queryable, scope: Scope, id: string): Promise<boolean> {
+  const params: unknown[] = [id]
+  const { rowCount } = await db.query(`DELETE FROM webhook_endpoints w WHERE w.id = $1 AND ${visibleSql(scope, params)}`, params)
+  return (rowCount ?? 0) > 0
+}
+
+export async function rotateSecret(db: Queryable, scope: Scope, id: string, secret: string, previousValidUntil: Date, now: Date): Promise<EndpointRow> {
+  const params: unknown[] = [id, secret, previousValidUntil, now]
+  const { rows } = await db.query<EndpointRow>(
+    `UPDATE webhook_endpoints w SET previous_secret = w.secret, previous_secret_valid_until = $3, secret = $2, version = version + 1, updated_at = $4
+     WHERE w.id = $1 AND ${visibleSql(scope, params)} RETURNING ${ENDPOINT_COLUMNS}`,
+    params,
+  )
+  return rows[0]!
+}
+
+/** The dispatcher disables an endpoint (410 Gone, or 5 days failing); false when it already was. */
+export async function disableEndpoint(db: Queryable, id: string, reason: 'gone' | 'failing', now: Date): Promise<EndpointRow | undefined> {
+  const { rows } = await db.query<EndpointRow>(
+    `UPDATE webhook_endpoints w SET enabled = false, disabled_reason = $2, version = version + 1, updated_at = $3
+     WHERE w.id = $1 AND w.enabled RETURNING ${ENDPOINT_COLUMNS}`,
+    [id, reason, now],
+  )
+  return rows[0]
+}
+
+export async function markEndpointHealth(db: Queryable, id: string, succeeded: boolean, now: Date): Promise<Date | null> {
+  const { rows } = await db.query<{ failing_since: Date | null }>(
+    succeeded
+      ? 'UPDATE webhook_endpoints SET failing_since = NULL WHERE id = $1 AND failing_since IS NOT NULL RETURNING failing_since'
+      : 'UPDATE webhook_endpoints SET failing_since = coalesce(failing_since, $2) WHERE id = $1 RETURNING failing_since',
+    succeeded ? [id] : [id, now],
+  )
+  return rows[0]?.failing_since ?? null
+}
+
+// ---------------------------------------------------------------------------------------------
+// Deliveries
+
+export interface NewEventRef {
+  id: string
+  partnerId: string
+  teamId: string
+  mode: string
+  type: string
+  resourceId: string
+  sequence: number
+  now: Date
+}
+
+/**
+ * The fan-out, on the event's own transaction: one PENDING delivery per enabled endpoint of the
+ * event's partner, mode and team that subscribes to its type (no event types = all). An event
+ * that rolls back takes its deliveries with it. Returns how many; a NOTIFY wakes the dispatchers
+ * at commit.
+ */
+export async function fanOut(tx: Queryable, event: NewEventRef, onlyEndpointId?: string): Promise<number> {
+  const { rows: endpoints } = onlyEndpointId
+    ? await tx.query<{ id: string }>('SELECT id FROM webhook_endpoints WHERE id = $1', [onlyEndpointId])
+    : await tx.query<{ id: string }>(
+        `SELECT id FROM webhook_endpoints
+         WHERE partner_id = $1 AND mode = $2 AND enabled AND $3 = ANY(team_ids) AND (cardinality(event_types) = 0 OR $4 = ANY(event_types))`,
+        [event.partnerId, event.mode, event.teamId, event.type],
+      )
+  if (endpoints.length === 0) return 0
+  const values: unknown[] = [event.id, event.partnerId, event.mode, event.type, event.resourceId, event.sequence, event.now]
+  const rows = endpoints.map((e) => {
+    values.push(newId('delivery'), e.id)
+    return `($${values.length - 1}, $${values.length}, $1, $2, $3, $4, $5, $6, 'PENDING', $7, $7, $7)`
+  })
+  await tx.query(
+    `INSERT INTO webhook_deliveries (id, endpoint_id, event_id, partner_id, mode, event_type, resource_id, sequence, status, next_attempt_at, created_at, updated_at)
+     VALUES ${rows.join(', ')}`,
+    values,
+  )
+  await tx.query(`SELECT pg_notify('${DELIVERIES_CHANNEL}', '')`)
+  return endpoints.length
+}
+
+export interface DeliveryRow {
+  id: string
+  endpoint_id: string
+  event_id: string
+  partner_id: string
+  mode: 'live' | 'test'
+  event_type: string
+  resource_id: string
+  sequence: number
+  status: 'PENDING' | 'SUCCEEDED' | 'FAILED'
+  attempts: number
+  next_attempt_at: Date | null
+  last_status_code: number | null
+  last_error: string | null
+  delivered_at: Date | null
+  created_at: Date
+  updated_at: Date
+}
+
+const DELIVERY_COLUMNS = `d.id, d.endpoint_id, d.event_id, d.partner_id, d.mode, d.event_type, d.resource_id, d.sequence, d.status, d.attempts,
+  d.next_attempt_at, d.last_status_code, d.last_error, d.delivered_at, d.created_at, d.updated_at`
+
+/**
+ * Claims up to `limit` due deliveries for one dispatcher until `leaseUntil`: PENDING, due, not
+ * claimed by a live lease, and not behind an earlier PENDING delivery of the same resource to the
+ * same endpoint (in order per resource). FOR UPDATE SKIP LOCKED lets any number of dispatchers
+ * claim at once without waiting on or taking each other's rows; a crashed one's lease lapses.
+ * Endpoints this dispatcher already has enough in flight for are skipped, so a slow endpoint never
+ * takes the whole batch.
+ */
+export async function claimDue(db: Queryable, now: Date, leaseUntil: Date, limit: number, perEndpoint: number, saturated: string[]): Promise<(DeliveryRow & { attempt: number })[]> {
+  const { rows } = await db.query<DeliveryRow & { attempt: number }>(
+    `WITH candidates AS (
+       SELECT d.id, d.endpoint_id, d.next_attempt_at FROM webhook_deliveries d
+       WHERE d.status = 'PENDING' AND d.next_attempt_at <= $1 AND (d.lease_until IS NULL OR d.lease_until <= $1)
+         AND NOT (d.endpoint_id = ANY($5::text[]))
+         AND NOT EXISTS (SELECT 1 FROM webhook_deliveries p WHERE p.endpoint_id = d.endpoint_id AND p.resource_id = d.resource_id
+                         AND p.status = 'PENDING' AND p.sequence < d.sequence)
+       ORDER BY d.next_attempt_at, d.id
+       LIMIT $3 * 4
+       FOR UPDATE SKIP LOCKED
+     ), due AS (
+       SELECT id FROM (SELECT id, next_attempt_at, row_number() OVER (PARTITION BY endpoint_id ORDER BY next_attempt_at, id) AS nth FROM candidates) c
+       WHERE c.nth <= $4 ORDER BY c.next_attempt_at, c.id LIMIT $3
+     )
+     UPDATE webhook_deliveries d SET lease_until = $2, attempts = d.attempts + 1, updated_at = $1
+     FROM due WHERE d.id = due.id
+     RETURNING ${DELIVERY_COLUMNS}, d.attempts AS attempt`,
+    [now, leaseUntil, limit, perEndpoint, saturated],
+  )
+  return rows
+}
+
+/** When the next delivery falls due (to sleep until then), or null. */
+export async function nextDueAt(db: Queryable): Promise<Date | null> {
+  const { rows } = await db.query<{ at: Date | null }>(`SELECT min(next_attempt_at) AS at FROM webhook_deliveries WHERE status = 'PENDING'`)
+  return rows[0]?.at ?? null
+}
+
+export interface AttemptRecord {
+  deliveryId: string
+  attempt: number
+  at: Date
+  statusCode: number | null
+  errorClass: string | null
+  latencyMs: number
+  responseBody: string | null
+}
+
+/** Records an attempt and the delivery's new state, releasing the lease. */
+export async function recordAttempt(
+  db: Queryable,
+  a: AttemptRecord,
+  outcome: { status: 'PENDING' | 'SUCCEEDED' | 'FAILED'; nextAttemptAt: Date | null; error: string | null },
+): Promise<void> {
+  await db.query(
+    `WITH attempt AS (
+       INSERT INTO webhook_attempts (delivery_id, attempt, attempted_at, status_code, error_class, latency_ms, response_body)
+       VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING
+     )
+     UPDATE webhook_deliveries SET status = $8, next_attempt_at = $9, lease_until = NULL, last_status_code = $4, last_error = $10,
+       delivered_at = CASE WHEN $8 = 'SUCCEEDED' THEN $3::timestamptz ELSE delivered_at END, updated_at = $3
+     WHERE id = $1`,
+    [a.deliveryId, a.attempt, a.at, a.statusCode, a.errorClass, a.latencyMs, a.responseBody, outcome.status, outcome.nextAttemptAt, outcome.error],
+  )
+}
+
+/** An endpoint that is gone or disabled: its pending deliveries end FAILED (a retry or :recover re-queues them). */
+export async function failPendingOf(db: Queryable, endpointId: string, reason: string, now: Date): Promise<void> {
+  await db.query(`UPDATE webhook_deliveries SET status = 'FAILED', next_attempt_at = NULL, lease_until = NULL, last_error = $2, updated_at = $3 WHERE endpoint_id = $1 AND status = 'PENDING'`, [
+    endpointId,
+    reason,
+    now,
+  ])
+}
+
+export interface DeliveryFilters {
+  status?: string[] | undefined
+  event_type?: string[] | undefined
+}
+
+export async function listDeliveries(db: Queryable, endpointId: string, filters: DeliveryFilters, plan: ListPlan): Promise<(DeliveryRow & { _sort_key: string })[]> {
+  const params: unknown[] = [endpointId]
+  let where = 'd.endpoint_id = $1'
+  if (filters.status) {
+    params.push(filters.status)
+    where += ` AND d.status = ANY($${params.length})`
+  }
+  if (filters.event_type) {
+    params.push(filters.event_type)
+    where += ` AND d.event_type = ANY($${params.length})`
+  }
+  const keyset = keysetSql(plan, params, 'd.id')
+  const { rows } = await db.query<DeliveryRow & { _sort_key: string }>(`SELECT ${DELIVERY_COLUMNS}, ${keyset.sortKeySelect} FROM webhook_deliveries d WHERE ${where}${keyset.where}${keyset.orderLimit}`, params)
+  return rows
+}
+
+export interface AttemptRow {
+  delivery_id: string
+  attempt: number
+  attempted_at: Date
+  status_code: number | null
+  error_class: string | null
+  latency_ms: number
+  response_body: string | null
+}
+
+/** The last `perDelivery` attempts of each delivery, oldest first. */
+export async function attemptsOf(db: Queryable, deliveryIds: string[], perDelivery = 20): Promise<Map<string, AttemptRow[]>> {
+  const out = new Map<string, AttemptRow[]>(deliveryIds.map((id) => [id, []]))
+  if (deliveryIds.length === 0) return out
+  const { rows } = await db.query<AttemptRow>(
+    `SELECT a.* FROM (SELECT *, row_number() OVER (PARTITION BY delivery_id ORDER BY attempt DESC) AS rn FROM webhook_attempts WHERE delivery_id = ANY($1)) a
+     WHERE a.rn <= $2 ORDER BY a.delivery_id, a.attempt`,
+    [deliveryIds, perDelivery],
+  )
+  for (const row of rows) out.get(row.delivery_id)!.push(row)
+  return out
+}
+
+/** A delivery visible to the scope: through its endpoint's visibility. */
+export async function findDelivery(db: Queryable, scope: Scope, id: string): Promise<DeliveryRow | undefined> {
+  const params: unknown[] = [id]
+  const { rows } = await db.query<DeliveryRow>(
+    `SELECT ${DELIVERY_COLUMNS} FROM webhook_deliveries d JOIN webhook_endpoints w ON w.id = d.endpoint_id WHERE d.id = $1 AND ${visibleSql(scope, params)}`,
+    params,
+  )
+  return rows[0]
+}
+
+/** Makes deliveries due now (PENDING again, even after exhaustion); returns how many. */
+export async function requeue(db: Queryable, where: { deliveryId?: string; endpointId?: string; since?: Date }, now: Date): Promise<number> {
+  const params: unknown[] = [now]
+  let sql = `UPDATE webhook_deliveries SET status = 'PENDING', next_attempt_at = $1, lease_until = NULL, updated_at = $1 WHERE `
+  if (where.deliveryId) {
+    params.push(where.deliveryId)
+    sql += `id = $${params.length} AND status <> 'PENDING'`
+  } else {
+    params.push(where.endpointId, where.since)
+    sql += `endpoint_id = $${params.length - 1} AND status = 'FAILED' AND created_at >= $${params.length}`
+  }
+  const { rowCount } = await db.query(sql, params)
+  if ((rowCount ?? 0) > 0) await db.query(`SELECT pg_notify('${DELIVERIES_CHANNEL}', '')`)
+  return rowCount ?? 0
+}
+
+/** For metrics: the age of the oldest delivery still waiting to succeed. */
+export async function oldestPendingAgeSeconds(db: Queryable, now: Date): Promise<number> {
+  const { rows } = await db.query<{ at: Date | null }>(`SELECT min(created_at) AS at FROM webhook_deliveries WHERE status = 'PENDING'`)
+  const at = rows[0]?.at
+  return at ? Math.max(0, (now.getTime() - at.getTime()) / 1000) : 0
+}
