@@ -34,6 +34,8 @@ export interface Config {
   runWorkers: boolean
   /** Let webhook endpoints target private, loopback and link-local addresses (local development and tests only). */
   webhookAllowPrivateTargets: boolean
+  /** How long a dispatcher's claim on a delivery holds: a crashed dispatcher's deliveries are taken over after it. */
+  webhookLeaseSeconds: number
 }
 
 const MODES: readonly Mode[] = ['live', 'test']
@@ -88,5 +90,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     holdSweepSeconds: integer(env, 'HOLD_SWEEP_SECONDS', 5, 0, 3600),
     runWorkers: boolean(env, 'RUN_WORKERS', true),
     webhookAllowPrivateTargets: boolean(env, 'WEBHOOK_ALLOW_PRIVATE_TARGETS', false),
+    webhookLeaseSeconds: integer(env, 'WEBHOOK_LEASE_SECONDS', 60, 20, 3600),
   }
 }

@@ -18,6 +18,8 @@ export interface JobDeps {
   webhookAllowPrivateTargets: boolean
   /** How often the dispatcher looks for due retries (ms); new deliveries wake it at once. */
   webhookPollMs?: number
+  /** WEBHOOK_LEASE_SECONDS, in ms (default 60 s). */
+  webhookLeaseMs?: number
   webhookMetrics?: DispatcherMetrics
 }
 
@@ -26,7 +28,7 @@ const BATCH = 500
 /** Every background job of the API, in one place: the server (RUN_WORKERS) and npm run worker run these. */
 export function jobRegistry(deps: JobDeps): Job[] {
   const bookings = new BookingService({ db: deps.db, clock: deps.clock, holdMinutes: deps.holdMinutes })
-  const dispatcher = new Dispatcher({ db: deps.db, clock: deps.clock, render: renderEvent, allowPrivateTargets: deps.webhookAllowPrivateTargets, metrics: deps.webhookMetrics })
+  const dispatcher = new Dispatcher({ db: deps.db, clock: deps.clock, render: renderEvent, allowPrivateTargets: deps.webhookAllowPrivateTargets, metrics: deps.webhookMetrics, ...(deps.webhookLeaseMs ? { leaseMs: deps.webhookLeaseMs } : {}) })
   let unlisten: (() => Promise<void>) | undefined
   return [
     {
