@@ -18,6 +18,7 @@ import { buildServer, heading, load, metric, once, ratio, row, startBare, startS
 import { listsBench, seedManyTeams } from './lists.ts'
 import { createToken, seedTenant } from './seed.ts'
 import { startupBench } from './startup.ts'
+import { webhooksBench } from './webhooks.ts'
 
 const env: BenchEnv = {
   databaseUrl: process.env.BENCH_DATABASE_URL ?? process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test',
@@ -76,6 +77,7 @@ const sections: Record<string, () => Promise<void>> = {
   booking: async () => bookingBench(env, await manyTeams.get()),
   availability: () => availabilityBench(env),
   bookings: () => bookingsBench(env),
+  webhooks: () => webhooksBench(env),
 }
 const only = process.argv.slice(2)
 const unknown = only.filter((name) => !(name in sections))

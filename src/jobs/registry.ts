@@ -36,6 +36,7 @@ export function jobRegistry(deps: JobDeps): Job[] {
       // attempt), and every second for retries that fall due
       name: 'webhook-dispatch',
       intervalMs: deps.webhookPollMs ?? 1000,
+      quiet: true,
       runOnce: () => dispatcher.runOnce(),
       async start(wake) {
         dispatcher.onCapacity(wake)

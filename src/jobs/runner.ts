@@ -10,6 +10,8 @@ export interface Job {
   intervalMs: number
   /** Does one batch; returns how many items it handled and whether more may be waiting. */
   runOnce(): Promise<{ handled: number; more: boolean }>
+  /** Passes too frequent to log each (the webhook dispatcher runs one per delivery burst). */
+  quiet?: boolean
   /** Subscribes to what should wake it besides its timer (a NOTIFY); given the runner's wake. */
   start?(wake: () => void): Promise<void>
   /** Ends what start began and waits for work it runs beyond a pass (deliveries in flight). */
@@ -70,7 +72,7 @@ export class JobRunner {
         total += handled
         if (!more || this.#stopped) break
       }
-      if (total > 0) this.#log.info({ job: job.name, handled: total }, 'job pass done')
+      if (total > 0 && !job.quiet) this.#log.info({ job: job.name, handled: total }, 'job pass done')
     } catch (error) {
       this.#log.warn({ err: error, job: job.name }, 'job pass failed; it runs again at its next tick')
     }
