@@ -42,7 +42,9 @@ export async function recordEvent(tx: Queryable, event: NewEvent, onlyEndpointId
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
     [id, event.partnerId, event.teamId, event.mode, event.type, event.resourceType, event.resourceId, event.sequence, JSON.stringify(event.data), event.now],
   )
-  await fanOut(tx, { id, partnerId: event.partnerId, teamId: event.teamId, mode: event.mode, type: event.type, resourceId: event.resourceId, sequence: event.sequence, now: event.now }, onlyEndpointId)
+  // an event about a webhook endpoint reaches only endpoints that see that endpoint (all its teams)
+  const coveringTeams = event.resourceType === 'webhook' ? (event.data as { team_ids: string[] }).team_ids : undefined
+  await fanOut(tx, { id, partnerId: event.partnerId, teamId: event.teamId, mode: event.mode, type: event.type, resourceId: event.resourceId, sequence: event.sequence, now: event.now, coveringTeams }, onlyEndpointId)
   return id
 }
 
@@ -61,10 +63,19 @@ export interface EventFilters {
   retention_start: Date
 }
 
+/**
+ * Events are seen by the tokens of their team, except an event about a webhook endpoint: it is
+ * seen only by a token that sees the endpoint, one that covers all of the endpoint's teams.
+ */
+function webhookEventsSql(scope: Scope, params: unknown[]): string {
+  params.push(JSON.stringify(scope.teamIds))
+  return ` AND (e.resource_type <> 'webhook' OR (e.data -> 'team_ids') <@ $${params.length}::jsonb)`
+}
+
 export async function listEvents(db: Queryable, scope: Scope, filters: EventFilters, plan: ListPlan): Promise<EventRow[]> {
   const params: unknown[] = []
   params.push(filters.retention_start)
-  let where = ` AND e.created_at > $${params.length}`
+  let where = ` AND e.created_at > $${params.length}` + webhookEventsSql(scope, params)
   if (filters.event_type) {
     params.push(filters.event_type)
     where += ` AND e.event_type = ANY($${params.length})`
@@ -83,7 +94,7 @@ export async function listEvents(db: Queryable, scope: Scope, filters: EventFilt
 
 export async function findEvent(db: Queryable, scope: Scope, id: string): Promise<(EventRow & { _sort_key: string }) | undefined> {
   const params: unknown[] = [id]
-  const where = scopeSql('e', scope, params)
+  const where = scopeSql('e', scope, params) + webhookEventsSql(scope, params)
   const { rows } = await db.query<EventRow>(`SELECT ${COLUMNS}, e.created_at::text AS _sort_key FROM events e WHERE e.id = $1 AND ${where}`, params)
   return rows[0]
 }

@@ -144,6 +144,8 @@ export interface NewEventRef {
   resourceId: string
   sequence: number
   now: Date
+  /** Only endpoints covering all these teams receive it (an event about a webhook endpoint). */
+  coveringTeams?: string[] | undefined
 }
 
 /**
@@ -157,8 +159,9 @@ export async function fanOut(tx: Queryable, event: NewEventRef, onlyEndpointId?:
     ? await tx.query<{ id: string }>('SELECT id FROM webhook_endpoints WHERE id = $1', [onlyEndpointId])
     : await tx.query<{ id: string }>(
         `SELECT id FROM webhook_endpoints
-         WHERE partner_id = $1 AND mode = $2 AND enabled AND $3 = ANY(team_ids) AND (cardinality(event_types) = 0 OR $4 = ANY(event_types))`,
-        [event.partnerId, event.mode, event.teamId, event.type],
+         WHERE partner_id = $1 AND mode = $2 AND enabled AND $3 = ANY(team_ids) AND (cardinality(event_types) = 0 OR $4 = ANY(event_types))
+           AND team_ids @> $5::text[]`,
+        [event.partnerId, event.mode, event.teamId, event.type, event.coveringTeams ?? []],
       )
   if (endpoints.length === 0) return 0
   const values: unknown[] = [event.id, event.partnerId, event.mode, event.type, event.resourceId, event.sequence, event.now]

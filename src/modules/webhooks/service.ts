@@ -137,7 +137,17 @@ export async function disableAndRecord(tx: Queryable, endpoint: EndpointRow, rea
   const row = await repo.disableEndpoint(tx, endpoint.id, reason, now)
   if (!row) return
   await repo.failPendingOf(tx, endpoint.id, reason === 'gone' ? 'The endpoint answered 410 Gone and was disabled.' : 'The endpoint failed for 5 days without a success and was disabled.', now)
-  await recordEvent(tx, { partnerId: row.partner_id, teamId: row.team_ids[0]!, mode: row.mode, type: 'webhook.disabled', resourceType: 'webhook', resourceId: row.id, sequence: row.version, data: webhookOf(row), now })
+  await recordEvent(tx, { partnerId: row.partner_id, teamId: row.team_ids[0]!, mode: row.mode, type: 'webhook.disabled', resourceType: 'webhook', resourceId: row.id, sequence: await nextEventSequence(tx, row.id), data: webhookOf(row), now })
+}
+
+/**
+ * An endpoint's events (webhook.test, webhook.disabled) are counted by the events themselves: its
+ * version also moves on PUT and rotation, which are not events. The caller holds the endpoint's
+ * row lock, so two of its events never take the same number.
+ */
+async function nextEventSequence(tx: Queryable, endpointId: string): Promise<number> {
+  const { rows } = await tx.query<{ n: number }>('SELECT coalesce(max(sequence), 0)::int + 1 AS n FROM events WHERE resource_id = $1', [endpointId])
+  return rows[0]!.n
 }
 
 export class WebhookService {
@@ -153,9 +163,15 @@ export class WebhookService {
     this.#allowPrivate = deps.allowPrivateTargets
   }
 
-  #values(scope: Scope, input: WebhookInput, errors: FieldErrors): EndpointValues {
-    const problem = checkTargetUrl(input.url, { mode: scope.mode, allowPrivate: this.#allowPrivate })
+  /** The url's own check (raw input: also run when the schema refused the body, so every problem is reported at once). */
+  checkTarget(mode: Scope['mode'], url: unknown, errors: FieldErrors): void {
+    if (typeof url !== 'string') return
+    const problem = checkTargetUrl(url, { mode, allowPrivate: this.#allowPrivate })
     if (problem) errors.add('url', problem.code, problem.message)
+  }
+
+  #values(scope: Scope, input: WebhookInput, errors: FieldErrors): EndpointValues {
+    this.checkTarget(scope.mode, input.url, errors)
     const teamIds = [...new Set(input.team_ids ?? scope.teamIds)]
     const outside = teamIds.filter((id) => !scope.teamIds.includes(id))
     if (outside.length > 0) throw new ApiError('INVALID_TEAM_IDS', 'team_ids names teams this token does not cover.', { invalid_team_ids: outside })
@@ -233,11 +249,9 @@ export class WebhookService {
       const current = await repo.findEndpoint(tx, scope, id, true)
       if (!current) throw notFound('webhook')
       if (!current.enabled) throw new ApiError('WEBHOOK_DISABLED', 'The endpoint is disabled; enable it (PUT with enabled: true) before testing it.', { disabled_reason: current.disabled_reason })
-      // the endpoint's version counts its events (webhook.test and webhook.disabled)
-      const { rows } = await tx.query<{ version: number }>('UPDATE webhook_endpoints SET version = version + 1 WHERE id = $1 RETURNING version', [id])
       const eventId = await recordEvent(
         tx,
-        { partnerId: scope.partnerId, teamId: current.team_ids[0]!, mode: scope.mode, type: 'webhook.test', resourceType: 'webhook', resourceId: id, sequence: rows[0]!.version, data: webhookOf(current), now },
+        { partnerId: scope.partnerId, teamId: current.team_ids[0]!, mode: scope.mode, type: 'webhook.test', resourceType: 'webhook', resourceId: id, sequence: await nextEventSequence(tx, id), data: webhookOf(current), now },
         id,
       )
       const { rows: deliveries } = await tx.query<DeliveryRow>('SELECT * FROM webhook_deliveries WHERE endpoint_id = $1 AND event_id = $2', [id, eventId])

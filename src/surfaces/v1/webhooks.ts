@@ -3,6 +3,7 @@ import Type from 'typebox'
 import { callerOf } from '../../http/auth.ts'
 import { etagOf, listQuerySchema, scopeOf, sendResource } from '../../http/list-query.ts'
 import { PathId, commaList, listOf } from '../../http/schemas.ts'
+import { field } from '../../platform/errors.ts'
 import { EVENT_TYPES } from '../../modules/events/service.ts'
 import type { ServicesFor } from '../../modules/services.ts'
 import { CreateWebhookBody, DeliverySchema, RecoverBody, ReplaceWebhookBody, RotateSecretBody, WEBHOOK_READ_ONLY, WebhookSchema, WebhookWithSecretSchema } from '../../modules/webhooks/schemas.ts'
@@ -20,7 +21,7 @@ export const webhookRoutes: FastifyPluginAsyncTypebox<{ svc: ServicesFor; public
   app.post(
     '/v1/webhooks',
     {
-      config: { permission: 'webhook.write', bucket: 'write', errors: ['INVALID_TEAM_IDS', 'WEBHOOK_LIMIT_REACHED'] },
+      config: { permission: 'webhook.write', bucket: 'write', errors: ['INVALID_TEAM_IDS', 'WEBHOOK_LIMIT_REACHED'], fieldChecks: (request, errors) => svc(request).webhooks.checkTarget(callerOf(request).mode, field(request.body, 'url'), errors) },
       schema: {
         operationId: 'createWebhook',
         summary: 'Create a webhook endpoint',
@@ -69,7 +70,7 @@ export const webhookRoutes: FastifyPluginAsyncTypebox<{ svc: ServicesFor; public
   app.put(
     '/v1/webhooks/:id',
     {
-      config: { permission: 'webhook.write', bucket: 'write', errors: ['INVALID_TEAM_IDS'] },
+      config: { permission: 'webhook.write', bucket: 'write', errors: ['INVALID_TEAM_IDS'], fieldChecks: (request, errors) => svc(request).webhooks.checkTarget(callerOf(request).mode, field(request.body, 'url'), errors) },
       schema: {
         operationId: 'replaceWebhook',
         summary: 'Replace a webhook endpoint',
