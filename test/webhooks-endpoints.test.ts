@@ -363,10 +363,7 @@ describe('POST /v1/webhooks', () => {
     expect(await storedEndpoints(h, t.partnerId)).toBe(0)
   })
 
-  // BUG: src/surfaces/v1/webhooks.ts (POST /v1/webhooks, and PUT) has no fieldChecks, unlike the
-  // listings/customers/bookings routes: when the schema refuses any field, the url's own checks
-  // (checkTargetUrl in src/modules/webhooks/service.ts) never run, so a bad url is only reported
-  // on a second attempt. API.md §6: "400 validation (all field errors at once, in details.fields)".
+  // API.md §6: every field error at once — the url's own check runs even when the schema refused another field
   it('reports a bad url together with the schema problems of the same body (API.md §6: all field errors at once)', async () => {
     const t = await makeTenant(h.db)
     const res = await h.call(t.token, 'POST', '/v1/webhooks', { url: 'ftp://hooks.example.com/x', description: 'x'.repeat(501) })
@@ -744,11 +741,7 @@ describe('POST /v1/webhooks/{id}:test', () => {
     expect(sorted((await deliveries(h, t.token, id)).map((d) => d.id))).toEqual(sorted(made.map((d) => d.id)))
   })
 
-  // BUG: src/modules/webhooks/service.ts, WebhookService.test: the event's sequence is the
-  // endpoint's row version ("the endpoint's version counts its events"), but the version starts at
-  // 1 with no event, and PUT (repository.updateEndpoint) and :rotate-secret (repository.rotateSecret)
-  // bump it too: the first webhook.test of a new endpoint is sequence 2, and every PUT or rotation
-  // leaves a gap. API.md §11: "sequence counts the events of that one resource".
+  // API.md §11: sequence counts the events of that one resource (PUT and rotation are not events)
   it('the events of an endpoint are numbered 1, 2, 3 … (API.md §11: sequence counts the events of that one resource)', async () => {
     const t = await makeTenant(h.db)
     const w = await create(h, t.token)
@@ -996,13 +989,7 @@ describe('tenancy', () => {
     expect(expectError(widened, 400, 'INVALID_TEAM_IDS').details).toEqual({ invalid_team_ids: [t.teamIds[1]] })
   })
 
-  // BUG: src/modules/webhooks/service.ts, WebhookService.test (`teamId: current.team_ids[0]!`):
-  // the webhook.test event of an endpoint of teams 1 and 2 is recorded under team 1 alone, with the
-  // whole endpoint as its data, so GET /v1/events (and /v1/events/{id}) show a token of team 1 only
-  // the id, url, description and team_ids of an endpoint that every webhook route hides from it
-  // (src/modules/webhooks/repository.ts, visibleSql: "a token of one team never sees, changes or
-  // learns of an endpoint that also receives another team's events"; API.md §5). disableAndRecord
-  // (webhook.disabled) records under team_ids[0] the same way.
+  // an endpoint is hidden from a token that does not cover all its teams, and so are the events about it
   it('the webhook.test event of an endpoint of teams 1 and 2 is not shown to a token of team 1 only', async () => {
     const t = await makeTenant(h.db, { teams: 2 })
     const team1 = await t.addToken({ team_ids: [t.teamIds[0]!] })
