@@ -27,7 +27,7 @@ async function main(): Promise<void> {
   let adminChannel: { close(): Promise<void> } | undefined
   const banner = config.seedDemo ? await firstRun(db, config) : null
   // the background jobs run here unless worker processes run them (RUN_WORKERS=false)
-  const jobs = new JobRunner(config.runWorkers ? jobRegistry({ db, clock: systemClock, holdMinutes: config.holdMinutes, holdSweepSeconds: config.holdSweepSeconds, webhookAllowPrivateTargets: config.webhookAllowPrivateTargets, webhookLeaseMs: config.webhookLeaseSeconds * 1000, webhookMetrics: dispatcherMetrics(metrics) }) : [], app.log)
+  const jobs = new JobRunner(config.runWorkers ? jobRegistry({ db, clock: systemClock, holdMinutes: config.holdMinutes, holdSweepSeconds: config.holdSweepSeconds, webhookAllowPrivateTargets: config.webhookAllowPrivateTargets, webhookLeaseMs: config.webhookLeaseSeconds * 1000, log: app.log, webhookMetrics: dispatcherMetrics(metrics) }) : [], app.log)
   jobs.start()
 
   let closing = false

@@ -21,7 +21,7 @@ export async function runWorker(): Promise<number> {
   const log = createLogger(config.logLevel)
   const db = await openDb({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolSize: Math.min(config.databasePoolSize, 4) })
   await migrate(db)
-  const runner = new JobRunner(jobRegistry({ db, clock: systemClock, holdMinutes: config.holdMinutes, holdSweepSeconds: config.holdSweepSeconds, webhookAllowPrivateTargets: config.webhookAllowPrivateTargets, webhookLeaseMs: config.webhookLeaseSeconds * 1000 }), log)
+  const runner = new JobRunner(jobRegistry({ db, clock: systemClock, holdMinutes: config.holdMinutes, holdSweepSeconds: config.holdSweepSeconds, webhookAllowPrivateTargets: config.webhookAllowPrivateTargets, webhookLeaseMs: config.webhookLeaseSeconds * 1000, log: log }), log)
   runner.start()
   log.info({ jobs: runner.names, database: db.kind }, 'worker started')
   process.stdout.write(`travoBooks worker running: ${runner.names.join(', ')} — database: ${db.kind}\n`)

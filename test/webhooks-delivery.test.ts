@@ -5,9 +5,10 @@ import { Webhook } from 'standardwebhooks'
 import { afterAll, describe, expect, it } from 'vitest'
 import { jobRegistry } from '../src/jobs/registry.ts'
 import { JobRunner } from '../src/jobs/runner.ts'
-import { makeTenant, testApp } from './helpers/harness.ts'
+import { makeTenant, ownDatabaseOnPostgres, testApp } from './helpers/harness.ts'
 
 /** A receiver on 127.0.0.1 (WEBHOOK_ALLOW_PRIVATE_TARGETS for the test), the dispatcher in-process. */
+await ownDatabaseOnPostgres('webhooks_delivery')
 const h = await testApp({ config: { webhookAllowPrivateTargets: true } })
 
 interface Received {

@@ -5,7 +5,7 @@ import { afterAll, describe, expect, it } from 'vitest'
 import { Dispatcher } from '../src/modules/webhooks/dispatcher.ts'
 import { newId } from '../src/platform/ids.ts'
 import { renderEvent } from '../src/surfaces/renderers.ts'
-import { ManualClock, makeTenant, testApp } from './helpers/harness.ts'
+import { ManualClock, makeTenant, ownDatabaseOnPostgres, testApp } from './helpers/harness.ts'
 import type { Tenant, TestApp } from './helpers/harness.ts'
 import { expectError } from './helpers/tokens.ts'
 
@@ -24,6 +24,8 @@ const WEBHOOK_KEYS = ['id', 'team_ids', 'mode', 'url', 'description', 'event_typ
 const DELIVERY_KEYS = ['id', 'webhook_id', 'event_id', 'event_type', 'status', 'attempt_count', 'next_attempt_at', 'delivered_at', 'last_status_code', 'last_error', 'created_at', 'updated_at', 'attempts']
 
 /** The test app of most tests: private targets not allowed, the system clock. */
+// two tests run a dispatcher by hand; and a dispatcher elsewhere must not take this file's deliveries
+await ownDatabaseOnPostgres('webhooks_endpoints')
 const h = await testApp()
 
 interface Webhook {

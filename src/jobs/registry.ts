@@ -21,6 +21,8 @@ export interface JobDeps {
   /** WEBHOOK_LEASE_SECONDS, in ms (default 60 s). */
   webhookLeaseMs?: number
   webhookMetrics?: DispatcherMetrics
+  /** Where a job's own failures are told (a delivery attempt that could not be recorded). */
+  log?: { warn(obj: object, msg: string): void }
 }
 
 const BATCH = 500
@@ -28,7 +30,9 @@ const BATCH = 500
 /** Every background job of the API, in one place: the server (RUN_WORKERS) and npm run worker run these. */
 export function jobRegistry(deps: JobDeps): Job[] {
   const bookings = new BookingService({ db: deps.db, clock: deps.clock, holdMinutes: deps.holdMinutes })
-  const dispatcher = new Dispatcher({ db: deps.db, clock: deps.clock, render: renderEvent, allowPrivateTargets: deps.webhookAllowPrivateTargets, metrics: deps.webhookMetrics, ...(deps.webhookLeaseMs ? { leaseMs: deps.webhookLeaseMs } : {}) })
+  const dispatcher = new Dispatcher({ db: deps.db, clock: deps.clock, render: renderEvent, allowPrivateTargets: deps.webhookAllowPrivateTargets, metrics: deps.webhookMetrics,
+    onError: (error, deliveryId) => deps.log?.warn({ err: error, delivery_id: deliveryId }, 'a webhook attempt could not be recorded; it is retried when its lease lapses'),
+    ...(deps.webhookLeaseMs ? { leaseMs: deps.webhookLeaseMs } : {}) })
   let unlisten: (() => Promise<void>) | undefined
   return [
     {

@@ -1,3 +1,4 @@
+import pg from 'pg'
 import { Writable } from 'node:stream'
 import type { InjectOptions, LightMyRequestResponse } from 'fastify'
 import { afterAll } from 'vitest'
@@ -22,6 +23,37 @@ import { migrate } from '../../src/platform/migrate.ts'
 export const onPostgres = Boolean(process.env.TEST_DATABASE_URL)
 
 let shared: Promise<Db> | undefined
+
+/**
+ * On PostgreSQL, points this test file at a database of its own on the TEST_DATABASE_URL server
+ * (created now, dropped after the file). For files that run a webhook dispatcher: it claims every
+ * tenant's due deliveries, so in the shared database it would deliver (and sign, on its own clock)
+ * the deliveries of the files running beside it. Call it before testApp(). No-op on PGlite.
+ */
+export async function ownDatabaseOnPostgres(label: string): Promise<void> {
+  const sharedUrl = process.env.TEST_DATABASE_URL
+  if (!sharedUrl) return
+  const name = `tvb_${label}_${process.pid}`
+  const admin = async (sql: string) => {
+    const client = new pg.Client({ connectionString: sharedUrl })
+    await client.connect()
+    try {
+      await client.query(sql)
+    } finally {
+      await client.end()
+    }
+  }
+  await admin(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)
+  await admin(`CREATE DATABASE ${name}`)
+  const own = new URL(sharedUrl)
+  own.pathname = `/${name}`
+  process.env.TEST_DATABASE_URL = own.toString()
+  // hooks run in reverse order: this drop runs after the harness has closed its pool
+  afterAll(async () => {
+    process.env.TEST_DATABASE_URL = sharedUrl
+    await admin(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)
+  })
+}
 
 /** The database of this test file, migrated; closed after the file's tests. */
 export function testDb(): Promise<Db> {

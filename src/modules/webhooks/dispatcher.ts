@@ -26,6 +26,8 @@ export interface DispatcherOptions {
   /** WEBHOOK_ALLOW_PRIVATE_TARGETS: local development and tests only. */
   allowPrivateTargets: boolean
   metrics?: DispatcherMetrics
+  /** An attempt that could not be recorded (the database went away): it is retried after its lease. */
+  onError?: (error: unknown, deliveryId: string) => void
   /** Deliveries one dispatcher has in flight at most, and per endpoint. */
   concurrency?: number
   perEndpoint?: number
@@ -46,7 +48,7 @@ const USER_AGENT = 'travoBooks-Webhooks/1.0 (+https://docs.travobooks.example/we
  * once, and a finished one wakes the next claim.
  */
 export class Dispatcher {
-  readonly #o: Required<Omit<DispatcherOptions, 'metrics'>> & { metrics?: DispatcherMetrics }
+  readonly #o: Required<Omit<DispatcherOptions, 'metrics' | 'onError'>> & Pick<DispatcherOptions, 'metrics' | 'onError'>
   readonly #agent: Agent
   readonly #inFlight = new Map<string, number>()
   readonly #running = new Set<Promise<void>>()
@@ -74,8 +76,7 @@ export class Dispatcher {
     const free = this.#o.concurrency - this.#total
     if (free <= 0) return { handled: 0, more: false }
     const now = this.#o.clock.now()
-    const saturated = [...this.#inFlight].filter(([, n]) => n >= this.#o.perEndpoint).map(([id]) => id)
-    const claimed = await repo.claimDue(this.#o.db, now, new Date(now.getTime() + this.#o.leaseMs), free, this.#o.perEndpoint, saturated)
+    const claimed = await repo.claimDue(this.#o.db, now, new Date(now.getTime() + this.#o.leaseMs), free, this.#o.perEndpoint, this.#inFlight)
     for (const delivery of claimed) this.#start(delivery)
     return { handled: claimed.length, more: claimed.length === free }
   }
@@ -91,8 +92,9 @@ export class Dispatcher {
     this.#inFlight.set(endpointId, (this.#inFlight.get(endpointId) ?? 0) + 1)
     this.#total++
     const run = this.#attempt(delivery)
-      .catch(() => {
-        // the lease lapses and another pass retries it: nothing is lost
+      .catch((error: unknown) => {
+        // the lease lapses and another pass retries it: nothing is lost, but say why
+        this.#o.onError?.(error, delivery.id)
       })
       .finally(() => {
         this.#running.delete(run)
@@ -213,7 +215,8 @@ async function readCapped(stream: AsyncIterable<Buffer> & { destroy(): void }, c
 function classify(error: unknown): { errorClass: string; message: string } {
   const chain: unknown[] = []
   for (let e: unknown = error; e && chain.length < 5; e = (e as { cause?: unknown }).cause) chain.push(e)
-  const codes = chain.map((e) => String((e as { code?: unknown }).code ?? (e as { name?: unknown }).name ?? ''))
+  // both: an AbortSignal timeout is a DOMException named TimeoutError whose code is a number
+  const codes = chain.flatMap((e) => [String((e as { code?: unknown }).code ?? ''), String((e as { name?: unknown }).name ?? '')])
   const has = (...names: string[]) => codes.some((c) => names.includes(c))
   if (has('WEBHOOK_TARGET_FORBIDDEN')) return { errorClass: 'forbidden_target', message: 'The URL resolves to an address webhooks may not reach (private, loopback, link-local or metadata).' }
   if (has('TimeoutError', 'UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'AbortError')) return { errorClass: 'timeout', message: 'No complete answer within 15 s.' }

@@ -203,12 +203,14 @@ const DELIVERY_COLUMNS = `d.id, d.endpoint_id, d.event_id, d.partner_id, d.mode,
 /**
  * Claims up to `limit` due deliveries for one dispatcher until `leaseUntil`: PENDING, due, not
  * claimed by a live lease, and not behind an earlier PENDING delivery of the same resource to the
- * same endpoint (in order per resource). FOR UPDATE SKIP LOCKED lets any number of dispatchers
+ * same endpoint (in order per resource). Leases are compared on the dispatchers' clocks: hosts
+ * running dispatchers keep their clocks in sync (NTP), far inside the lease. FOR UPDATE SKIP LOCKED lets any number of dispatchers
  * claim at once without waiting on or taking each other's rows; a crashed one's lease lapses.
  * Endpoints this dispatcher already has enough in flight for are skipped, so a slow endpoint never
  * takes the whole batch.
  */
-export async function claimDue(db: Queryable, now: Date, leaseUntil: Date, limit: number, perEndpoint: number, saturated: string[]): Promise<(DeliveryRow & { attempt: number })[]> {
+export async function claimDue(db: Queryable, now: Date, leaseUntil: Date, limit: number, perEndpoint: number, inFlight: Map<string, number>): Promise<(DeliveryRow & { attempt: number })[]> {
+  const saturated = [...inFlight].filter(([, n]) => n >= perEndpoint).map(([id]) => id)
   const { rows } = await db.query<DeliveryRow & { attempt: number }>(
     `WITH candidates AS (
        SELECT d.id, d.endpoint_id, d.next_attempt_at FROM webhook_deliveries d
@@ -220,13 +222,15 @@ export async function claimDue(db: Queryable, now: Date, leaseUntil: Date, limit
        LIMIT $3 * 4
        FOR UPDATE SKIP LOCKED
      ), due AS (
-       SELECT id FROM (SELECT id, next_attempt_at, row_number() OVER (PARTITION BY endpoint_id ORDER BY next_attempt_at, id) AS nth FROM candidates) c
-       WHERE c.nth <= $4 ORDER BY c.next_attempt_at, c.id LIMIT $3
+       -- each endpoint gets what is left of its cap beside what this dispatcher already has in flight
+       SELECT c.id FROM (SELECT id, endpoint_id, next_attempt_at, row_number() OVER (PARTITION BY endpoint_id ORDER BY next_attempt_at, id) AS nth FROM candidates) c
+       LEFT JOIN unnest($6::text[], $7::int[]) AS busy(endpoint_id, n) ON busy.endpoint_id = c.endpoint_id
+       WHERE c.nth <= $4 - coalesce(busy.n, 0) ORDER BY c.next_attempt_at, c.id LIMIT $3
      )
      UPDATE webhook_deliveries d SET lease_until = $2, attempts = d.attempts + 1, updated_at = $1
      FROM due WHERE d.id = due.id
      RETURNING ${DELIVERY_COLUMNS}, d.attempts AS attempt`,
-    [now, leaseUntil, limit, perEndpoint, saturated],
+    [now, leaseUntil, limit, perEndpoint, saturated, [...inFlight.keys()], [...inFlight.values()]],
   )
   return rows
 }
@@ -247,7 +251,7 @@ export interface AttemptRecord {
   responseBody: string | null
 }
 
-/** Records an attempt and the delivery's new state, releasing the lease. */
+/** Records an attempt and, when it is still the delivery's latest claim, its new state, releasing the lease. */
 export async function recordAttempt(
   db: Queryable,
   a: AttemptRecord,
@@ -260,7 +264,8 @@ export async function recordAttempt(
      )
      UPDATE webhook_deliveries SET status = $8, next_attempt_at = $9, lease_until = NULL, last_status_code = $4, last_error = $10,
        delivered_at = CASE WHEN $8 = 'SUCCEEDED' THEN $3::timestamptz ELSE delivered_at END, updated_at = $3
-     WHERE id = $1`,
+     -- only the latest claim decides: an attempt that outlived its lease (claimed again since) is recorded, not applied
+     WHERE id = $1 AND attempts = $2`,
     [a.deliveryId, a.attempt, a.at, a.statusCode, a.errorClass, a.latencyMs, a.responseBody, outcome.status, outcome.nextAttemptAt, outcome.error],
   )
 }
