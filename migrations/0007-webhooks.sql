@@ -44,6 +44,8 @@ CREATE TABLE webhook_deliveries (
   UNIQUE (endpoint_id, event_id)
 );
 CREATE INDEX webhook_deliveries_due_idx ON webhook_deliveries (next_attempt_at) WHERE status = 'PENDING';
+-- the dispatcher's claim walks each endpoint's due deliveries in order
+CREATE INDEX webhook_deliveries_endpoint_due_idx ON webhook_deliveries (endpoint_id, next_attempt_at, id) WHERE status = 'PENDING';
 CREATE INDEX webhook_deliveries_endpoint_idx ON webhook_deliveries (endpoint_id, created_at, id);
 -- in order per resource: a delivery waits while an earlier one of its resource is pending
 CREATE INDEX webhook_deliveries_order_idx ON webhook_deliveries (endpoint_id, resource_id, sequence) WHERE status = 'PENDING';

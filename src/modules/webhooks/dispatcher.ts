@@ -56,7 +56,7 @@ export class Dispatcher {
   #wake: () => void = () => {}
 
   constructor(options: DispatcherOptions) {
-    this.#o = { concurrency: 64, perEndpoint: 4, timeoutMs: 15_000, leaseMs: 60_000, ...options }
+    this.#o = { concurrency: 64, perEndpoint: 16, timeoutMs: 15_000, leaseMs: 60_000, ...options }
     this.#agent = new Agent({
       connect: { lookup: guardedLookup({ allowPrivate: options.allowPrivateTargets }), timeout: this.#o.timeoutMs },
       connections: this.#o.perEndpoint,

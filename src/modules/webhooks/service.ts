@@ -222,6 +222,8 @@ export class WebhookService {
       const values = this.#values(scope, input, errors)
       errors.throwIfAny()
       checkPrecondition(webhookOf(current))
+      // disabling by hand ends its pending deliveries FAILED, as 410 and failing do; :recover re-queues them
+      if (current.enabled && !values.enabled) await repo.failPendingOf(tx, id, 'The endpoint was disabled (PUT with enabled: false).', now)
       return webhookOf(await repo.updateEndpoint(tx, scope, id, values, now))
     })
   }
