@@ -90,14 +90,14 @@ export async function webhooksBench(env: BenchEnv): Promise<void> {
         await tx.query(
           `WITH e AS (
              INSERT INTO events (id, partner_id, team_id, mode, event_type, resource_type, resource_id, sequence, data, created_at)
-             SELECT 'evt_bench' || $4 || '_' || g, $1, $2, 'test', 'customer.created', 'customer', 'cus_bench' || $4 || '_' || g, 1,
+             SELECT 'evt_bench' || $6 || '_' || $4 || '_' || g, $1, $2, 'test', 'customer.created', 'customer', 'cus_bench' || $6 || '_' || $4 || '_' || g, 1,
                     jsonb_build_object('id', 'cus_bench' || g, 'team_id', $2::text, 'mode', 'test', 'name', 'Bench', 'email', null, 'phone', null, 'language', null, 'country_code', null,
                                        'created_at', now(), 'updated_at', now()), now()
              FROM generate_series(1, $3::int) g RETURNING id, resource_id)
            INSERT INTO webhook_deliveries (id, endpoint_id, event_id, partner_id, mode, event_type, resource_id, sequence, status, next_attempt_at, created_at, updated_at)
-           SELECT 'dlv_bench' || $4 || '_' || w.n || '_' || e.id, w.id, e.id, $1, 'test', 'customer.created', e.resource_id, 1, 'PENDING', now(), now(), now()
+           SELECT 'dlv_bench' || $6 || '_' || w.n || '_' || e.id, w.id, e.id, $1, 'test', 'customer.created', e.resource_id, 1, 'PENDING', now(), now(), now()
            FROM e CROSS JOIN unnest($5::text[]) WITH ORDINALITY AS w(id, n)`,
-          [tenant.partnerId, team, perEndpoint, endpoints, ids],
+          [tenant.partnerId, team, perEndpoint, endpoints, ids, String(Date.now())],
         )
         await tx.query(`SELECT pg_notify('tvb_webhook_deliveries', '')`)
       })

@@ -47,6 +47,8 @@ CREATE INDEX webhook_deliveries_due_idx ON webhook_deliveries (next_attempt_at) 
 -- the dispatcher's claim walks each endpoint's due deliveries in order
 CREATE INDEX webhook_deliveries_endpoint_due_idx ON webhook_deliveries (endpoint_id, next_attempt_at, id) WHERE status = 'PENDING';
 CREATE INDEX webhook_deliveries_endpoint_idx ON webhook_deliveries (endpoint_id, created_at, id);
+-- deleting an event (retention) finds its deliveries
+CREATE INDEX webhook_deliveries_event_idx ON webhook_deliveries (event_id);
 -- in order per resource: a delivery waits while an earlier one of its resource is pending
 CREATE INDEX webhook_deliveries_order_idx ON webhook_deliveries (endpoint_id, resource_id, sequence) WHERE status = 'PENDING';
 

@@ -109,8 +109,7 @@ export class Dispatcher {
 
   async #attempt(delivery: DeliveryRow & { attempt: number }): Promise<void> {
     const { db, clock } = this.#o
-    const endpoint = await repo.findEndpointById(db, delivery.endpoint_id)
-    const eventRow = await findEventById(db, delivery.event_id)
+    const [endpoint, eventRow] = await Promise.all([repo.findEndpointById(db, delivery.endpoint_id), findEventById(db, delivery.event_id)])
     const at = clock.now()
     if (!endpoint || !eventRow) return // deleted since the claim (cascade): nothing to deliver
     if (!endpoint.enabled) {
@@ -126,10 +125,7 @@ export class Dispatcher {
     const record = { deliveryId: delivery.id, attempt: delivery.attempt, at, statusCode: result.status, errorClass: result.errorClass, latencyMs, responseBody: result.body }
 
     if (result.status !== null && result.status >= 200 && result.status < 300) {
-      await db.transaction(async (tx) => {
-        await repo.recordAttempt(tx, record, { status: 'SUCCEEDED', nextAttemptAt: null, error: null })
-        await repo.markEndpointHealth(tx, endpoint.id, true, now)
-      })
+      await repo.recordSuccess(db, record)
       this.#o.metrics?.outcome('succeeded')
       return
     }
@@ -146,7 +142,7 @@ export class Dispatcher {
     const error = result.error ?? `HTTP ${result.status}`
     await db.transaction(async (tx) => {
       await repo.recordAttempt(tx, record, { status: next ? 'PENDING' : 'FAILED', nextAttemptAt: next, error })
-      const failingSince = await repo.markEndpointHealth(tx, endpoint.id, false, now)
+      const failingSince = await repo.markEndpointFailing(tx, endpoint.id, now)
       if (failingSince && now.getTime() - failingSince.getTime() >= DISABLE_AFTER_FAILING_MS) await disableAndRecord(tx, endpoint, 'failing', now)
     })
     this.#o.metrics?.outcome(next ? 'retrying' : 'failed')

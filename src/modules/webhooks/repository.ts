@@ -122,13 +122,9 @@ export async function disableEndpoint(db: Queryable, id: string, reason: 'gone' 
   return rows[0]
 }
 
-export async function markEndpointHealth(db: Queryable, id: string, succeeded: boolean, now: Date): Promise<Date | null> {
-  const { rows } = await db.query<{ failing_since: Date | null }>(
-    succeeded
-      ? 'UPDATE webhook_endpoints SET failing_since = NULL WHERE id = $1 AND failing_since IS NOT NULL RETURNING failing_since'
-      : 'UPDATE webhook_endpoints SET failing_since = coalesce(failing_since, $2) WHERE id = $1 RETURNING failing_since',
-    succeeded ? [id] : [id, now],
-  )
+/** A failed attempt starts the endpoint's failing streak (kept until a success ends it); returns its start. */
+export async function markEndpointFailing(db: Queryable, id: string, now: Date): Promise<Date | null> {
+  const { rows } = await db.query<{ failing_since: Date | null }>('UPDATE webhook_endpoints SET failing_since = coalesce(failing_since, $2) WHERE id = $1 RETURNING failing_since', [id, now])
   return rows[0]?.failing_since ?? null
 }
 
@@ -271,6 +267,26 @@ export async function recordAttempt(
      -- only the latest claim decides: an attempt that outlived its lease (claimed again since) is recorded, not applied
      WHERE id = $1 AND attempts = $2`,
     [a.deliveryId, a.attempt, a.at, a.statusCode, a.errorClass, a.latencyMs, a.responseBody, outcome.status, outcome.nextAttemptAt, outcome.error],
+  )
+}
+
+/**
+ * A success in one statement (atomic on its own): the attempt, the delivery SUCCEEDED (when this is
+ * still its latest claim) and the endpoint's failing streak ended. One round trip instead of a
+ * transaction of four: the dispatcher's hot path.
+ */
+export async function recordSuccess(db: Queryable, a: AttemptRecord): Promise<void> {
+  await db.query(
+    `WITH attempt AS (
+       INSERT INTO webhook_attempts (delivery_id, attempt, attempted_at, status_code, error_class, latency_ms, response_body)
+       VALUES ($1, $2, $3, $4, NULL, $5, $6) ON CONFLICT DO NOTHING
+     ), delivery AS (
+       UPDATE webhook_deliveries SET status = 'SUCCEEDED', next_attempt_at = NULL, lease_until = NULL, last_status_code = $4, last_error = NULL,
+         delivered_at = $3, updated_at = $3
+       WHERE id = $1 AND attempts = $2 RETURNING endpoint_id
+     )
+     UPDATE webhook_endpoints SET failing_since = NULL WHERE id IN (SELECT endpoint_id FROM delivery) AND failing_since IS NOT NULL`,
+    [a.deliveryId, a.attempt, a.at, a.statusCode, a.latencyMs, a.responseBody],
   )
 }
 
