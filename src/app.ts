@@ -21,7 +21,10 @@ import { BookingService } from './modules/bookings/service.ts'
 import { CustomerService } from './modules/customers/service.ts'
 import { EventService } from './modules/events/service.ts'
 import { TeamService } from './modules/partners/service.ts'
+import { InvoiceService } from './modules/invoices/service.ts'
 import { ListingService } from './modules/listings/service.ts'
+import { PaymentService } from './modules/payments/service.ts'
+import { ReportService } from './modules/reports/service.ts'
 import type { Services, ServicesFor } from './modules/services.ts'
 import { serviceRoutes } from './modules/service/routes.ts'
 import { v1Surface } from './surfaces/v1/index.ts'
@@ -177,6 +180,9 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     events: new EventService({ db: on, clock, cursors }),
     teams: new TeamService({ db: on }),
     webhooks: new WebhookService({ db: on, clock, cursors, allowPrivateTargets: config.webhookAllowPrivateTargets }),
+    invoices: new InvoiceService({ db: on, clock, cursors }),
+    payments: new PaymentService({ db: on, clock, cursors }),
+    reports: new ReportService({ db: on, clock }),
   })
   const services = servicesOn(db)
   const svc: ServicesFor = (request) => request.idempotency?.services ?? services

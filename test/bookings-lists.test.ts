@@ -46,6 +46,11 @@ describe('GET /v1/bookings filters', () => {
     expect(await ids(`check_in_from=${apr(3)}&check_in_to=${apr(5)}`)).toEqual([confirmed.id, issued.id])
     expect(await ids(`created_after=${encodeURIComponent(confirmed.created_at)}`)).toEqual([issued.id, cancelled.id])
     expect(await ids(`created_before=${encodeURIComponent(confirmed.created_at)}`)).toEqual([held.id])
+    // a calendar date is midnight UTC (API.md §14): all four were made on 2031-03-01
+    expect(await ids('created_after=2031-03-01')).toEqual([held.id, confirmed.id, issued.id, cancelled.id])
+    expect(await ids('created_before=2031-03-01')).toEqual([])
+    expect(await ids('created_after=2031-02-28&created_before=2031-03-02')).toHaveLength(4)
+    expectFieldError(await w.h.call(w.t.token, 'GET', '/v1/bookings?created_after=2031-02-30'), 'created_after')
     expect(await ids(`status=CONFIRMED,ISSUED&listing_id=${w.listingId}`)).toEqual([confirmed.id])
     expect(await ids(`customer_id=${otherCustomer}&status=HELD`)).toEqual([])
 

@@ -18,6 +18,8 @@ declare module 'fastify' {
     errors?: readonly ErrorCode[]
     /** The body may be left out (an action's options): the document marks it not required. */
     optionalBody?: boolean
+    /** The POST moves money: without an Idempotency-Key it is refused (400 IDEMPOTENCY_KEY_REQUIRED) before anything else is read. */
+    idempotencyKeyRequired?: boolean
     /** Media types the route can answer with (406 otherwise); default application/json. */
     produces?: string[]
     /** The rate-limit bucket the route draws on (API.md §8); every authenticated route names one. */

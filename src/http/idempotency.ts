@@ -60,14 +60,27 @@ export function installIdempotency(app: FastifyInstance, db: RequestScopedDb, cl
     if (!methods.includes('POST')) return
     const schema = (route.schema ??= {}) as { headers?: { type?: string; properties?: Record<string, unknown> } }
     if (!(schema as { hide?: boolean }).hide) {
-      schema.headers ??= { type: 'object', properties: {} }
-      schema.headers.properties ??= {}
-      schema.headers.properties['idempotency-key'] = {
+      const required = (route.config as { idempotencyKeyRequired?: boolean } | undefined)?.idempotencyKeyRequired === true
+      const headers = (schema.headers ??= { type: 'object', properties: {} }) as { properties?: Record<string, unknown>; required?: string[] }
+      headers.properties ??= {}
+      headers.properties['idempotency-key'] = {
         type: 'string',
         pattern: KEY_PATTERN,
         maxLength: 255,
-        description: 'Makes the POST safe to retry for 24 h: the same key and request replay the first response (Idempotent-Replayed: true).',
+        description: required
+          ? 'Required here: this POST moves money. Makes it safe to retry for 24 h: the same key and request replay the first response (Idempotent-Replayed: true).'
+          : 'Makes the POST safe to retry for 24 h: the same key and request replay the first response (Idempotent-Replayed: true).',
       }
+      if (required) headers.required = [...(headers.required ?? []), 'idempotency-key']
+    }
+  })
+
+  // a POST that moves money says so before its body is even validated: no key, no work
+  app.addHook('preValidation', async (request) => {
+    if (request.method === 'POST' && request.routeOptions.config.idempotencyKeyRequired && request.headers['idempotency-key'] === undefined) {
+      throw new ApiError('IDEMPOTENCY_KEY_REQUIRED', 'POST with an Idempotency-Key header (1–255 printable characters, e.g. a UUID you keep with the payment): a retry with the same key can never record the payment twice.', {
+        fields: [{ field: 'Idempotency-Key', location: 'header', code: 'required', message: 'is required on this route' }],
+      })
     }
   })
 

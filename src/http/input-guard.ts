@@ -103,13 +103,15 @@ const STRICT_INTEGER = /^-?(0|[1-9][0-9]{0,14})$/
 const STRICT_NUMBER = /^-?(0|[1-9][0-9]{0,14})(\.[0-9]{1,15})?$/
 
 interface QuerySchema {
-  properties?: Record<string, { type?: string; items?: { type?: string } }>
+  properties?: Record<string, { type?: string; format?: string; items?: { type?: string } }>
 }
 
 /**
  * preValidation for every route: path and query strings are text (as above), and numeric query
  * parameters are written as plain decimal numbers before the schema coerces them.
  */
+const CALENDAR_DATE = /^\d{4}-\d{2}-\d{2}$/
+
 export function guardPathAndQuery(request: FastifyRequest): void {
   const errors: FieldError[] = []
   const params = request.params as Record<string, unknown> | undefined
@@ -119,6 +121,8 @@ export function guardPathAndQuery(request: FastifyRequest): void {
     const properties = (request.routeOptions.schema?.querystring as QuerySchema | undefined)?.properties ?? {}
     for (const [key, value] of Object.entries(query)) {
       walk(value, key, 'query', 0, errors)
+      // every date-time filter also takes a calendar date, meaning midnight UTC (API.md §14)
+      if (properties[key]?.format === 'date-time' && typeof value === 'string' && CALENDAR_DATE.test(value)) query[key] = `${value}T00:00:00Z`
       const type = properties[key]?.type
       if ((type === 'integer' || type === 'number') && typeof value === 'string' && badText(value) === null) {
         if (!(type === 'integer' ? STRICT_INTEGER : STRICT_NUMBER).test(value)) {

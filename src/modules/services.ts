@@ -2,7 +2,10 @@ import type { FastifyRequest } from 'fastify'
 import type { BookingService } from './bookings/service.ts'
 import type { CustomerService } from './customers/service.ts'
 import type { EventService } from './events/service.ts'
+import type { InvoiceService } from './invoices/service.ts'
 import type { ListingService } from './listings/service.ts'
+import type { PaymentService } from './payments/service.ts'
+import type { ReportService } from './reports/service.ts'
 import type { TeamService } from './partners/service.ts'
 import type { TokenService } from './tokens/service.ts'
 import type { WebhookService } from './webhooks/service.ts'
@@ -16,6 +19,9 @@ export interface Services {
   events: EventService
   teams: TeamService
   webhooks: WebhookService
+  invoices: InvoiceService
+  payments: PaymentService
+  reports: ReportService
 }
 
 /**

@@ -1,5 +1,5 @@
 import type { ListPlan, Scope } from '../../platform/keyset.ts'
-import { fanOut } from '../webhooks/repository.ts'
+import { deliver, endpointIdsSql } from '../webhooks/repository.ts'
 import type { Queryable } from '../../platform/db.ts'
 import { notFound, ApiError } from '../../platform/errors.ts'
 import { pageSql, scopeSql } from '../../platform/keyset.ts'
@@ -60,9 +60,14 @@ function pgCode(error: unknown): string | undefined {
  * pair to EXTERNAL_BOOKING_DUPLICATE naming the booking that has it.
  */
 export async function insertBookingWithEvent(db: Queryable, b: BookingRow, event: { id: string; type: string; data: object }): Promise<void> {
-  let inserted: number
+  const ref = { id: event.id, partnerId: b.partner_id, teamId: b.team_id, mode: b.mode, type: event.type, resourceId: b.id, sequence: b.version, now: b.created_at }
+  const params: unknown[] = [b.id, b.partner_id, b.team_id, b.mode, b.listing_id, b.customer_id, b.status, b.check_in, b.check_out, b.guests, b.nights,
+    b.nightly_rate_minor, b.total_minor, b.currency, b.hold_expires_at, b.external_system, b.external_booking_id,
+    b.guest_details ? JSON.stringify(b.guest_details) : null, b.version, b.created_at, event.id, event.type, JSON.stringify(event.data)]
+  let inserted: { n: number; endpoints: string[] } | undefined
   try {
-    const { rows } = await db.query<{ n: number }>(
+    // the booking, its event and the look-up of the event's webhook endpoints: one statement
+    const { rows } = await db.query<{ n: number; endpoints: string[] }>(
       `WITH booking AS (
          INSERT INTO bookings (id, partner_id, team_id, mode, listing_id, customer_id, status, check_in, check_out, guests, nights,
            nightly_rate_minor, total_minor, currency, hold_expires_at, external_system, external_booking_id, guest_details, version, created_at, updated_at)
@@ -74,18 +79,16 @@ export async function insertBookingWithEvent(db: Queryable, b: BookingRow, event
          SELECT $21, partner_id, team_id, mode, $22, 'booking', id, version, $23, $20 FROM booking
          RETURNING 1
        )
-       SELECT (SELECT count(*) FROM event)::int AS n`,
-      [b.id, b.partner_id, b.team_id, b.mode, b.listing_id, b.customer_id, b.status, b.check_in, b.check_out, b.guests, b.nights,
-        b.nightly_rate_minor, b.total_minor, b.currency, b.hold_expires_at, b.external_system, b.external_booking_id,
-        b.guest_details ? JSON.stringify(b.guest_details) : null, b.version, b.created_at, event.id, event.type, JSON.stringify(event.data)],
+       SELECT (SELECT count(*) FROM event)::int AS n, ${endpointIdsSql(ref, params)} AS endpoints`,
+      params,
     )
-    inserted = rows[0]?.n ?? 0
+    inserted = rows[0]
   } catch (error) {
     if (pgCode(error) === EXCLUSION_VIOLATION) throw unavailable()
     throw error
   }
-  if (inserted === 1) {
-    await fanOut(db, { id: event.id, partnerId: b.partner_id, teamId: b.team_id, mode: b.mode, type: event.type, resourceId: b.id, sequence: b.version, now: b.created_at })
+  if (inserted?.n === 1) {
+    await deliver(db, ref, inserted.endpoints)
     return
   }
   // a concurrent request took this external pair first (it has committed: name its booking)

@@ -13,6 +13,7 @@ import type { Money } from '../../platform/money.ts'
 import { isE164Phone } from '../../platform/reference-data.ts'
 import { priceOfStay } from '../listings/pricing.ts'
 import { recordEvent } from '../events/repository.ts'
+import { invoiceBooking, reinvoiceStay, voidUnpaidInvoicesOfBooking } from '../invoices/service.ts'
 import type { EventType } from '../events/service.ts'
 import { findListing, lockListingWithCustomer } from '../listings/repository.ts'
 import type { ListingRow } from '../listings/repository.ts'
@@ -287,7 +288,12 @@ export class BookingService {
   }
 
   /** Runs one state change on a locked booking, with its event, in one transaction. */
-  async #change(scope: Scope, id: string, apply: (tx: Queryable, row: BookingRow, status: BookingStatus, now: Date) => Promise<{ row: BookingRow; event: EventType }>, precondition?: (current: Booking) => void): Promise<Booking> {
+  async #change(
+    scope: Scope,
+    id: string,
+    apply: (tx: Queryable, row: BookingRow, status: BookingStatus, now: Date) => Promise<{ row: BookingRow; event: EventType; afterEvent?: (tx: Queryable) => Promise<unknown> }>,
+    precondition?: (current: Booking) => void,
+  ): Promise<Booking> {
     const { db, clock } = this.#deps
     const now = clock.now()
     return db.transaction(async (tx) => {
@@ -295,8 +301,10 @@ export class BookingService {
       if (!current) throw notFound('booking')
       const shown = bookingOf(current, now)
       precondition?.(shown)
-      const { row, event } = await apply(tx, current, shown.status, now)
+      const { row, event, afterEvent } = await apply(tx, current, shown.status, now)
       await bookingEvent(tx, row, event, now)
+      // what the change brings with it (the invoice of a confirmation), after the booking's own event
+      await afterEvent?.(tx)
       return bookingOf(row, now)
     })
   }
@@ -308,7 +316,8 @@ export class BookingService {
         throw new ApiError('BOOKING_HOLD_EXPIRED', `The booking hold expired at ${row.hold_expires_at.toISOString()}.`, { hold_expires_at: row.hold_expires_at.toISOString(), status })
       }
       if (status !== 'HELD') throw invalidTransition(status, 'confirmed', ['HELD'])
-      return { row: await repo.updateBooking(tx, scope, id, { status: 'CONFIRMED', confirmed_at: now }, now), event: 'booking.confirmed' }
+      const confirmed = await repo.updateBooking(tx, scope, id, { status: 'CONFIRMED', confirmed_at: now }, now)
+      return { row: confirmed, event: 'booking.confirmed', afterEvent: (tx) => invoiceBooking(tx, confirmed, now) }
     })
   }
 
@@ -324,7 +333,8 @@ export class BookingService {
     return this.#change(scope, id, async (tx, _row, status, now) => {
       const from: BookingStatus[] = ['HELD', 'CONFIRMED', 'ISSUED']
       if (!from.includes(status)) throw invalidTransition(status, 'cancelled', from)
-      return { row: await repo.updateBooking(tx, scope, id, { status: 'CANCELLED', cancelled_at: now, cancellation_reason: reason }, now), event: 'booking.cancelled' }
+      const cancelled = await repo.updateBooking(tx, scope, id, { status: 'CANCELLED', cancelled_at: now, cancellation_reason: reason }, now)
+      return { row: cancelled, event: 'booking.cancelled', afterEvent: (tx) => voidUnpaidInvoicesOfBooking(tx, cancelled, now) }
     })
   }
 
@@ -365,7 +375,8 @@ export class BookingService {
           { check_in: input.check_in, check_out: input.check_out, guests: input.guests, nights, nightly_rate_minor: listing.nightly_rate_minor, total_minor: totalMinor, currency: listing.currency },
           now,
         )
-        return { row: updated, event: 'booking.updated' }
+        // a confirmed booking's invoices follow its stay; a held one has none yet
+        return { row: updated, event: 'booking.updated', afterEvent: status === 'CONFIRMED' ? (tx) => reinvoiceStay(tx, updated, now) : undefined }
       },
       precondition,
     )

@@ -8,7 +8,9 @@ import type { Role } from '../tokens/permissions.ts'
 import { TokenService } from '../tokens/service.ts'
 import { BookingService } from '../bookings/service.ts'
 import { CustomerService } from '../customers/service.ts'
+import { InvoiceService } from '../invoices/service.ts'
 import { ListingService } from '../listings/service.ts'
+import { PaymentService } from '../payments/service.ts'
 import { addDays } from '../../platform/dates.ts'
 
 export interface DemoSeed {
@@ -62,7 +64,11 @@ const DEMO_CUSTOMERS = [
   { name: 'James Carter', email: 'james.carter@example.com', phone: '+14155552671', language: 'en-US', country_code: 'US' },
 ]
 
-/** Listings in several provinces (VN and abroad), customers, and a booking in every status. */
+/**
+ * Listings in several provinces (VN and abroad), customers, a booking in every status, and money
+ * in four currencies: the confirmed and issued bookings' invoices (one partly paid, one paid), a
+ * manual EUR invoice paid and partly refunded, and a THB invoice with a declined payment.
+ */
 async function seedDemoBookings(db: Db, clock: Clock, partnerId: string, teamIds: string[]): Promise<void> {
   const scopeFor = (team: number) => ({ partnerId, mode: 'test' as const, teamIds: [teamIds[team]!] })
   const listings = new ListingService({ db, clock })
@@ -105,10 +111,40 @@ async function seedDemoBookings(db: Db, clock: Clock, partnerId: string, teamIds
   const issued = await book(2, 2, 30, 5, 4)
   await bookings.confirm(scopeFor(0), issued.id)
   await bookings.issue(scopeFor(0), issued.id)
+  await seedDemoMoney(db, clock, scopeFor(0), customerIds, { partlyPaid: confirmed.id, paid: issued.id })
   const cancelled = await book(3, 3, 45, 4, 6)
   await bookings.cancel(scopeFor(0), cancelled.id, 'Guest changed travel plans')
   // a hold made an hour ago, already lapsed and expired by the sweeper's pass
   const anHourAgo = { now: () => new Date(clock.now().getTime() - 3_600_000) }
   await new BookingService({ db, clock: anHourAgo, holdMinutes: 15 }).create(scopeFor(0), { listing_id: listingIds[0]!, customer_id: customerIds[1]!, guests: 2, ...stay(60, 2) })
   await bookings.expireLapsed()
+}
+
+async function seedDemoMoney(db: Db, clock: Clock, scope: { partnerId: string; mode: 'test'; teamIds: string[] }, customerIds: string[], bookings: { partlyPaid: string; paid: string }): Promise<void> {
+  const invoices = new InvoiceService({ db, clock })
+  const payments = new PaymentService({ db, clock })
+  const invoiceOfBooking = async (bookingId: string) => {
+    const { rows } = await db.query<{ id: string }>('SELECT id FROM invoices WHERE booking_id = $1', [bookingId])
+    return rows[0]!.id
+  }
+  // VND 4,400,000 due: 2,000,000 paid by bank transfer
+  await payments.create(scope, { invoice_id: await invoiceOfBooking(bookings.partlyPaid), amount: { amount: '2000000', currency: 'VND' }, method: 'BANK_TRANSFER', reference: 'VCB-TRX-20260412-0042' })
+  // USD 600.00, paid in full by card: PAID
+  await payments.create(scope, { invoice_id: await invoiceOfBooking(bookings.paid), amount: { amount: '600.00', currency: 'USD' }, method: 'CARD', reference: 'ch_demo_4242' })
+  // a manual EUR invoice, paid by e-wallet, then 20.00 refunded (the late checkout did not happen): 20.00 due again
+  const extras = await invoices.create(scope, {
+    customer_id: customerIds[2]!,
+    line_items: [
+      { description: 'Airport transfer, Lisbon', quantity: 2, unit_amount: { amount: '35.00', currency: 'EUR' } },
+      { description: 'Late checkout', quantity: 1, unit_amount: { amount: '20.00', currency: 'EUR' } },
+    ],
+  })
+  const paidExtras = await payments.create(scope, { invoice_id: extras.id, amount: { amount: '90.00', currency: 'EUR' }, method: 'E_WALLET', reference: 'PAYPAL-7Q2X' })
+  await payments.refund(scope, paidExtras.id, { amount: { amount: '20.00', currency: 'EUR' }, reason: 'Late checkout not used' })
+  // a THB invoice whose card payment was declined (test mode: reference DECLINE): still OPEN
+  const cooking = await invoices.create(scope, {
+    customer_id: customerIds[3]!,
+    line_items: [{ description: 'Thai cooking class, Chiang Mai', quantity: 2, unit_amount: { amount: '1500.00', currency: 'THB' } }],
+  })
+  await payments.create(scope, { invoice_id: cooking.id, amount: { amount: '3000.00', currency: 'THB' }, method: 'CARD', reference: 'DECLINE' })
 }

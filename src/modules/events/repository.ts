@@ -2,7 +2,7 @@ import type { Queryable } from '../../platform/db.ts'
 import { newId } from '../../platform/ids.ts'
 import type { ListPlan, Scope } from '../../platform/keyset.ts'
 import { pageSql, scopeSql } from '../../platform/keyset.ts'
-import { fanOut } from '../webhooks/repository.ts'
+import { deliver, endpointIdsSql } from '../webhooks/repository.ts'
 
 export interface EventRow {
   id: string
@@ -37,14 +37,20 @@ export interface NewEvent {
  */
 export async function recordEvent(tx: Queryable, event: NewEvent, onlyEndpointId?: string): Promise<string> {
   const id = newId('event')
-  await tx.query(
-    `INSERT INTO events (id, partner_id, team_id, mode, event_type, resource_type, resource_id, sequence, data, created_at)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
-    [id, event.partnerId, event.teamId, event.mode, event.type, event.resourceType, event.resourceId, event.sequence, JSON.stringify(event.data), event.now],
-  )
   // an event about a webhook endpoint reaches only endpoints that see that endpoint (all its teams)
   const coveringTeams = event.resourceType === 'webhook' ? (event.data as { team_ids: string[] }).team_ids : undefined
-  await fanOut(tx, { id, partnerId: event.partnerId, teamId: event.teamId, mode: event.mode, type: event.type, resourceId: event.resourceId, sequence: event.sequence, now: event.now, coveringTeams }, onlyEndpointId)
+  const ref = { id, partnerId: event.partnerId, teamId: event.teamId, mode: event.mode, type: event.type, resourceId: event.resourceId, sequence: event.sequence, now: event.now, coveringTeams }
+  const params: unknown[] = [id, event.partnerId, event.teamId, event.mode, event.type, event.resourceType, event.resourceId, event.sequence, JSON.stringify(event.data), event.now]
+  // the event and the look-up of its endpoints in one statement (a data-modifying WITH always runs)
+  const { rows } = await tx.query<{ endpoints: string[] }>(
+    `WITH event AS (
+       INSERT INTO events (id, partner_id, team_id, mode, event_type, resource_type, resource_id, sequence, data, created_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+     )
+     SELECT ${endpointIdsSql(ref, params, onlyEndpointId)} AS endpoints`,
+    params,
+  )
+  await deliver(tx, ref, rows[0]!.endpoints)
   return id
 }
 

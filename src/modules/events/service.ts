@@ -16,6 +16,13 @@ export const EVENT_TYPES = [
   'booking.hold_expiring',
   'booking.expired',
   'booking.updated',
+  'invoice.created',
+  'invoice.updated',
+  'invoice.paid',
+  'invoice.voided',
+  'payment.succeeded',
+  'payment.failed',
+  'payment.refunded',
   'customer.created',
   'customer.updated',
   'customer.deleted',
@@ -50,7 +57,7 @@ export interface Event {
   mode: 'live' | 'test'
   team_id: string
   sequence: number
-  resource_type: 'booking' | 'customer' | 'listing' | 'webhook'
+  resource_type: 'booking' | 'customer' | 'listing' | 'webhook' | 'invoice' | 'payment'
   data: Record<string, unknown>
 }
 

@@ -145,33 +145,43 @@ export interface NewEventRef {
 }
 
 /**
- * The fan-out, on the event's own transaction: one PENDING delivery per enabled endpoint of the
- * event's partner, mode and team that subscribes to its type (no event types = all). An event
- * that rolls back takes its deliveries with it. Returns how many; a NOTIFY wakes the dispatchers
- * at commit.
+ * The endpoints an event goes to: every enabled endpoint of its partner, mode and team that
+ * subscribes to its type (no event types = all), or only onlyEndpointId (webhook.test). A SQL
+ * expression yielding their ids as an array, its values appended to params, so the event's own
+ * INSERT can carry the look-up (one statement per event, endpoints or none).
  */
-export async function fanOut(tx: Queryable, event: NewEventRef, onlyEndpointId?: string): Promise<number> {
-  const { rows: endpoints } = onlyEndpointId
-    ? await tx.query<{ id: string }>('SELECT id FROM webhook_endpoints WHERE id = $1', [onlyEndpointId])
-    : await tx.query<{ id: string }>(
-        `SELECT id FROM webhook_endpoints
-         WHERE partner_id = $1 AND mode = $2 AND enabled AND $3 = ANY(team_ids) AND (cardinality(event_types) = 0 OR $4 = ANY(event_types))
-           AND team_ids @> $5::text[]`,
-        [event.partnerId, event.mode, event.teamId, event.type, event.coveringTeams ?? []],
-      )
-  if (endpoints.length === 0) return 0
+export function endpointIdsSql(event: NewEventRef, params: unknown[], onlyEndpointId?: string): string {
+  if (onlyEndpointId) {
+    params.push(onlyEndpointId)
+    return `ARRAY(SELECT id FROM webhook_endpoints WHERE id = $${params.length})`
+  }
+  params.push(event.partnerId, event.mode, event.teamId, event.type, event.coveringTeams ?? [])
+  const [partner, mode, team, type, covering] = [5, 4, 3, 2, 1].map((back) => `$${params.length - back + 1}`)
+  return `ARRAY(SELECT id FROM webhook_endpoints WHERE partner_id = ${partner} AND mode = ${mode} AND enabled AND ${team} = ANY(team_ids)
+    AND (cardinality(event_types) = 0 OR ${type} = ANY(event_types)) AND team_ids @> ${covering}::text[] ORDER BY id)`
+}
+
+/**
+ * The fan-out, on the event's own transaction: one PENDING delivery per endpoint the event goes to
+ * (endpointIdsSql, read with the event's insert). An event that rolls back takes its deliveries
+ * with it; a NOTIFY, in the same statement, wakes the dispatchers at commit. Returns how many.
+ */
+export async function deliver(tx: Queryable, event: NewEventRef, endpointIds: readonly string[]): Promise<number> {
+  if (endpointIds.length === 0) return 0
   const values: unknown[] = [event.id, event.partnerId, event.mode, event.type, event.resourceId, event.sequence, event.now]
-  const rows = endpoints.map((e) => {
-    values.push(newId('delivery'), e.id)
+  const rows = endpointIds.map((endpointId) => {
+    values.push(newId('delivery'), endpointId)
     return `($${values.length - 1}, $${values.length}, $1, $2, $3, $4, $5, $6, 'PENDING', $7, $7, $7)`
   })
   await tx.query(
-    `INSERT INTO webhook_deliveries (id, endpoint_id, event_id, partner_id, mode, event_type, resource_id, sequence, status, next_attempt_at, created_at, updated_at)
-     VALUES ${rows.join(', ')}`,
+    `WITH d AS (
+       INSERT INTO webhook_deliveries (id, endpoint_id, event_id, partner_id, mode, event_type, resource_id, sequence, status, next_attempt_at, created_at, updated_at)
+       VALUES ${rows.join(', ')}
+     )
+     SELECT pg_notify('${DELIVERIES_CHANNEL}', '')`,
     values,
   )
-  await tx.query(`SELECT pg_notify('${DELIVERIES_CHANNEL}', '')`)
-  return endpoints.length
+  return endpointIds.length
 }
 
 export interface DeliveryRow {
@@ -304,7 +314,7 @@ export interface DeliveryFilters {
   event_type?: string[] | undefined
 }
 
-export async function listDeliveries(db: Queryable, endpointId: string, filters: DeliveryFilters, plan: ListPlan): Promise<(DeliveryRow & { _sort_key: string })[]> {
+export async function listDeliveries(db: Queryable, endpointId: string, filters: DeliveryFilters, plan: ListPlan): Promise<(DeliveryWithAttempts & { _sort_key: string })[]> {
   const params: unknown[] = [endpointId]
   let where = 'd.endpoint_id = $1'
   if (filters.status) {
@@ -316,38 +326,40 @@ export async function listDeliveries(db: Queryable, endpointId: string, filters:
     where += ` AND d.event_type = ANY($${params.length})`
   }
   const keyset = keysetSql(plan, params, 'd.id')
-  const { rows } = await db.query<DeliveryRow & { _sort_key: string }>(`SELECT ${DELIVERY_COLUMNS}, ${keyset.sortKeySelect} FROM webhook_deliveries d WHERE ${where}${keyset.where}${keyset.orderLimit}`, params)
+  const { rows } = await db.query<DeliveryWithAttempts & { _sort_key: string }>(
+    `SELECT ${DELIVERY_COLUMNS}, ${ATTEMPT_LIST}, ${keyset.sortKeySelect} FROM webhook_deliveries d WHERE ${where}${keyset.where}${keyset.orderLimit}`,
+    params,
+  )
   return rows
 }
 
-export interface AttemptRow {
-  delivery_id: string
+/**
+ * A delivery with its last 20 attempts, oldest first, read in the same statement (one snapshot): a
+ * dispatcher recording an attempt between two reads would show the attempt without its effect on
+ * the delivery.
+ */
+export type DeliveryWithAttempts = DeliveryRow & { attempt_list: AttemptJson[] }
+
+/** An attempt as the statement returns it: attempted_at already an ISO string. */
+export interface AttemptJson {
   attempt: number
-  attempted_at: Date
+  attempted_at: string
   status_code: number | null
   error_class: string | null
   latency_ms: number
   response_body: string | null
 }
 
-/** The last `perDelivery` attempts of each delivery, oldest first. */
-export async function attemptsOf(db: Queryable, deliveryIds: string[], perDelivery = 20): Promise<Map<string, AttemptRow[]>> {
-  const out = new Map<string, AttemptRow[]>(deliveryIds.map((id) => [id, []]))
-  if (deliveryIds.length === 0) return out
-  const { rows } = await db.query<AttemptRow>(
-    `SELECT a.* FROM (SELECT *, row_number() OVER (PARTITION BY delivery_id ORDER BY attempt DESC) AS rn FROM webhook_attempts WHERE delivery_id = ANY($1)) a
-     WHERE a.rn <= $2 ORDER BY a.delivery_id, a.attempt`,
-    [deliveryIds, perDelivery],
-  )
-  for (const row of rows) out.get(row.delivery_id)!.push(row)
-  return out
-}
+const ATTEMPT_LIST = `(SELECT coalesce(json_agg(json_build_object('attempt', a.attempt,
+     'attempted_at', to_char(a.attempted_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'), 'status_code', a.status_code,
+     'error_class', a.error_class, 'latency_ms', a.latency_ms, 'response_body', a.response_body) ORDER BY a.attempt), '[]'::json)
+   FROM (SELECT * FROM webhook_attempts a WHERE a.delivery_id = d.id ORDER BY a.attempt DESC LIMIT 20) a) AS attempt_list`
 
 /** A delivery visible to the scope: through its endpoint's visibility. */
-export async function findDelivery(db: Queryable, scope: Scope, id: string): Promise<DeliveryRow | undefined> {
+export async function findDelivery(db: Queryable, scope: Scope, id: string): Promise<DeliveryWithAttempts | undefined> {
   const params: unknown[] = [id]
-  const { rows } = await db.query<DeliveryRow>(
-    `SELECT ${DELIVERY_COLUMNS} FROM webhook_deliveries d JOIN webhook_endpoints w ON w.id = d.endpoint_id WHERE d.id = $1 AND ${visibleSql(scope, params)}`,
+  const { rows } = await db.query<DeliveryWithAttempts>(
+    `SELECT ${DELIVERY_COLUMNS}, ${ATTEMPT_LIST} FROM webhook_deliveries d JOIN webhook_endpoints w ON w.id = d.endpoint_id WHERE d.id = $1 AND ${visibleSql(scope, params)}`,
     params,
   )
   return rows[0]

@@ -11,7 +11,7 @@ import { recordEvent } from '../events/repository.ts'
 import { EVENT_TYPES } from '../events/service.ts'
 import type { EventType } from '../events/service.ts'
 import * as repo from './repository.ts'
-import type { AttemptRow, DeliveryRow, EndpointRow, EndpointValues } from './repository.ts'
+import type { DeliveryRow, DeliveryWithAttempts, EndpointRow, EndpointValues } from './repository.ts'
 import { checkTargetUrl } from './targets.ts'
 
 /** Endpoints per partner and mode: enough for every team and environment, bounded fan-out per event. */
@@ -82,7 +82,7 @@ export interface Delivery {
   attempts: Attempt[]
 }
 
-function deliveryOf(row: DeliveryRow, attempts: AttemptRow[]): Delivery {
+function deliveryOf(row: DeliveryWithAttempts): Delivery {
   return {
     id: row.id,
     webhook_id: row.endpoint_id,
@@ -96,7 +96,7 @@ function deliveryOf(row: DeliveryRow, attempts: AttemptRow[]): Delivery {
     last_error: row.last_error,
     created_at: row.created_at.toISOString(),
     updated_at: row.updated_at.toISOString(),
-    attempts: attempts.map((a) => ({ attempt: a.attempt, attempted_at: a.attempted_at.toISOString(), status_code: a.status_code, error_class: a.error_class, latency_ms: a.latency_ms, response_body: a.response_body })),
+    attempts: row.attempt_list,
   }
 }
 
@@ -257,7 +257,7 @@ export class WebhookService {
         id,
       )
       const { rows: deliveries } = await tx.query<DeliveryRow>('SELECT * FROM webhook_deliveries WHERE endpoint_id = $1 AND event_id = $2', [id, eventId])
-      return deliveryOf(deliveries[0]!, [])
+      return deliveryOf({ ...deliveries[0]!, attempt_list: [] })
     })
   }
 
@@ -282,8 +282,7 @@ export class WebhookService {
     const filters = { status: status ?? undefined, event_type: eventType ?? undefined }
     const plan = planList(deliverySpec, { limit: query.limit, cursor: query.cursor, sort: query.sort }, { ...scope, teamIds: endpoint.team_ids }, { id, ...filters }, this.#cursors)
     const rows = await repo.listDeliveries(this.#db, id, filters, plan)
-    const attempts = await repo.attemptsOf(this.#db, rows.map((r) => r.id))
-    return toPage(rows, plan, this.#cursors, (row) => deliveryOf(row, attempts.get(row.id) ?? []))
+    return toPage(rows, plan, this.#cursors, deliveryOf)
   }
 
   /** Makes a delivery due now, even after its attempts ran out. */
@@ -294,7 +293,6 @@ export class WebhookService {
     const endpoint = await repo.findEndpoint(this.#db, scope, delivery.endpoint_id)
     if (!endpoint?.enabled) throw new ApiError('WEBHOOK_DISABLED', 'The delivery\'s endpoint is disabled; enable it before retrying.', { webhook_id: delivery.endpoint_id })
     await this.#db.transaction((tx) => repo.requeue(tx, { deliveryId: id }, now))
-    const row = (await repo.findDelivery(this.#db, scope, id))!
-    return deliveryOf(row, (await repo.attemptsOf(this.#db, [id])).get(id) ?? [])
+    return deliveryOf((await repo.findDelivery(this.#db, scope, id))!)
   }
 }

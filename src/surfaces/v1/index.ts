@@ -6,6 +6,9 @@ import { customerRoutes } from './customers.ts'
 import { eventRoutes } from './events.ts'
 import { listingRoutes } from './listings.ts'
 import { identityRoutes } from './me.ts'
+import { invoiceRoutes } from './invoices.ts'
+import { paymentRoutes } from './payments.ts'
+import { reportRoutes } from './reports.ts'
 import { v1ErrorRenderer } from './render.ts'
 import { tokenRoutes } from './tokens.ts'
 import { webhookRoutes } from './webhooks.ts'
@@ -32,4 +35,7 @@ export const v1Surface: FastifyPluginAsyncTypebox<V1SurfaceOptions> = async (app
   await app.register(bookingRoutes, { clock, svc, publicBaseUrl })
   await app.register(eventRoutes, { svc })
   await app.register(webhookRoutes, { svc, publicBaseUrl })
+  await app.register(invoiceRoutes, { svc, publicBaseUrl })
+  await app.register(paymentRoutes, { svc, publicBaseUrl })
+  await app.register(reportRoutes, { svc })
 }

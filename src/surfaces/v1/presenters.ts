@@ -1,7 +1,9 @@
 import type { Booking } from '../../modules/bookings/service.ts'
 import type { Customer } from '../../modules/customers/service.ts'
 import type { Event } from '../../modules/events/service.ts'
+import type { Invoice } from '../../modules/invoices/service.ts'
 import type { Quote } from '../../modules/listings/pricing.ts'
+import type { Payment } from '../../modules/payments/service.ts'
 import type { Calendar, Listing } from '../../modules/listings/service.ts'
 import type { Delivery, Webhook } from '../../modules/webhooks/service.ts'
 import { formatMinor } from '../../platform/money.ts'
@@ -101,11 +103,62 @@ export function presentDelivery(d: Delivery) {
   return { ...d, attempts: d.attempts.map((a) => ({ ...a })) }
 }
 
+export function presentInvoice(i: Invoice) {
+  const money = (minor: number) => formatMinor(minor, i.currency)
+  return {
+    id: i.id,
+    number: i.number,
+    status: i.status,
+    team_id: i.team_id,
+    mode: i.mode,
+    customer_id: i.customer_id,
+    booking_id: i.booking_id,
+    currency: i.currency,
+    line_items: i.line_items.map((l) => ({ description: l.description, quantity: l.quantity, unit_amount: money(l.unit_amount_minor), amount: money(l.amount_minor) })),
+    subtotal: money(i.subtotal_minor),
+    total: money(i.total_minor),
+    amount_paid: money(i.amount_paid_minor),
+    amount_refunded: money(i.amount_refunded_minor),
+    amount_due: money(i.amount_due_minor),
+    due_date: i.due_date,
+    issued_at: i.issued_at,
+    paid_at: i.paid_at,
+    voided_at: i.voided_at,
+    void_reason: i.void_reason,
+    created_at: i.created_at,
+    updated_at: i.updated_at,
+  }
+}
+
+export function presentPayment(p: Payment) {
+  const money = (minor: number) => formatMinor(minor, p.currency)
+  return {
+    id: p.id,
+    status: p.status,
+    team_id: p.team_id,
+    mode: p.mode,
+    invoice_id: p.invoice_id,
+    customer_id: p.customer_id,
+    amount: money(p.amount_minor),
+    amount_refunded: money(p.amount_refunded_minor),
+    method: p.method,
+    reference: p.reference,
+    received_at: p.received_at,
+    failure_code: p.failure_code,
+    failure_message: p.failure_message,
+    refunds: p.refunds.map((r) => ({ amount: money(r.amount_minor), reason: r.reason, created_at: r.created_at })),
+    created_at: p.created_at,
+    updated_at: p.updated_at,
+  }
+}
+
 const snapshotPresenters: Record<Event['resource_type'], (snapshot: never) => Record<string, unknown>> = {
   booking: presentBooking,
   customer: presentCustomer,
   listing: presentListing,
   webhook: presentWebhook,
+  invoice: presentInvoice,
+  payment: presentPayment,
 }
 
 /** An event with its snapshot rendered as the v1 resource it records ("the full resource as it was after the change"). */
