@@ -5,7 +5,9 @@
  * the bare Fastify baselines run in other processes. Figures are printed as ratios, with their
  * targets (✓/✗); nothing here asserts a time.
  *
- * npm run bench -- me startup lists booking availability bookings   picks sections (default: all)
+ * npm run bench -- me startup lists booking availability bookings webhooks payments reports
+ *   picks sections (default: all); payments and reports each run on a database of their own
+ *   (see bench/money.ts)
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -16,6 +18,7 @@ import { benchBookings, bookingBench, bookingsBench } from './bookings.ts'
 import type { BenchEnv } from './lib.ts'
 import { buildServer, heading, load, metric, once, ratio, row, startBare, startServer, warm } from './lib.ts'
 import { listsBench, seedManyTeams } from './lists.ts'
+import { paymentsBench, reportsBench } from './money.ts'
 import { createToken, seedTenant } from './seed.ts'
 import { startupBench } from './startup.ts'
 import { webhooksBench } from './webhooks.ts'
@@ -78,6 +81,8 @@ const sections: Record<string, () => Promise<void>> = {
   availability: () => availabilityBench(env),
   bookings: () => bookingsBench(env),
   webhooks: () => webhooksBench(env),
+  payments: () => paymentsBench(env),
+  reports: () => reportsBench(env),
 }
 const only = process.argv.slice(2)
 const unknown = only.filter((name) => !(name in sections))
