@@ -10,6 +10,7 @@ import { SchemaCompilers } from './http/validation.ts'
 import { createMetrics } from './http/metrics.ts'
 import type { Metrics } from './http/metrics.ts'
 import { installOpenApi } from './http/openapi.ts'
+import { guideRoutes } from './http/guides.ts'
 import { installIdempotency } from './http/idempotency.ts'
 import { rateLimiter } from './http/rate-limit.ts'
 import { checkAccept, installRequestContext, maskSecrets, requestIdFor, standardHeaders } from './http/request-context.ts'
@@ -28,9 +29,11 @@ import { ReportService } from './modules/reports/service.ts'
 import type { Services, ServicesFor } from './modules/services.ts'
 import { serviceRoutes } from './modules/service/routes.ts'
 import { v1Surface } from './surfaces/v1/index.ts'
+import { v2Surface } from './surfaces/v2/index.ts'
 import { readServerSecret } from './modules/service/repository.ts'
 import { TokenService } from './modules/tokens/service.ts'
 import { WebhookService } from './modules/webhooks/service.ts'
+import { DeprecatedCalls } from './modules/usage/deprecated-calls.ts'
 import { TokenVerifier } from './modules/tokens/verifier.ts'
 import type { Clock } from './platform/clock.ts'
 import { systemClock } from './platform/clock.ts'
@@ -59,6 +62,8 @@ export interface App {
   routes: RouteTable
   /** Route validators and serializers, compiled on first use; warm() compiles the rest. */
   compilers: SchemaCompilers
+  /** Calls of deprecated operations, counted in memory and flushed about once a minute. */
+  deprecatedCalls: DeprecatedCalls
 }
 
 const BODY_LIMIT_BYTES = 1_048_576
@@ -217,10 +222,15 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   await installOpenApi(app, { publicBaseUrl: config.publicBaseUrl })
 
   await app.register(serviceRoutes, { db, metrics })
-  await app.register(v1Surface, { clock, svc, publicBaseUrl: config.publicBaseUrl })
+  await app.register(guideRoutes)
+  const deprecatedCalls = new DeprecatedCalls({ db, clock })
+  deprecatedCalls.start(60_000, (error) => app.log.warn({ err: error }, 'counting deprecated calls failed; kept for the next try'))
+  app.addHook('onClose', () => deprecatedCalls.stop().catch((error: unknown) => app.log.warn({ err: error }, 'the last count of deprecated calls was not stored')))
+  await app.register(v1Surface, { clock, svc, publicBaseUrl: config.publicBaseUrl, deprecatedCalls })
+  await app.register(v2Surface, { clock, svc, publicBaseUrl: config.publicBaseUrl })
 
   await app.ready()
-  return { app, tokens, bookings, verifier, metrics, routes, compilers }
+  return { app, tokens, bookings, verifier, metrics, routes, compilers, deprecatedCalls }
 }
 
 async function defaultRateLimitStore(config: Config, metrics: Metrics, log: FastifyBaseLogger): Promise<RateLimitStore> {

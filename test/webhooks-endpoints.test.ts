@@ -343,7 +343,7 @@ describe('POST /v1/webhooks', () => {
     { name: 'an unknown body field', body: { colour: 'blue' }, expected: [{ field: 'colour', code: 'additionalProperties' }] },
     { name: 'a secret of the caller’s choosing', body: { secret: `whsec_${Buffer.alloc(32).toString('base64')}` }, expected: [{ field: 'secret', code: 'additionalProperties' }] },
     { name: 'a read-only field (mode)', body: { mode: 'live' }, expected: [{ field: 'mode', code: 'additionalProperties' }] },
-    { name: 'an unknown api_version', body: { api_version: 'v2' }, expected: [{ field: 'api_version', code: 'enum' }] },
+    { name: 'an unknown api_version', body: { api_version: 'v3' }, expected: [{ field: 'api_version', code: 'enum' }] },
     { name: 'enabled not a boolean', body: { enabled: 'yes' }, expected: [{ field: 'enabled', code: 'type' }] },
     { name: 'empty team_ids', body: { team_ids: [] }, expected: [{ field: 'team_ids', code: 'minItems' }] },
   ]

@@ -16,7 +16,7 @@ export const WebhookSchema = Type.Object(
     disabled_reason: Type.Union([stringEnum(['manual', 'gone', 'failing']), Type.Null()], {
       description: 'Why it is disabled: manual (PUT enabled: false), gone (it answered 410), failing (5 days without a success).',
     }),
-    api_version: stringEnum(API_VERSIONS, { description: 'The API version its payloads are rendered in.' }),
+    api_version: stringEnum(API_VERSIONS, { description: 'The API version its payloads are rendered in: v2 renders bookings as /v2/bookings does (docs/migrating-to-v2.md), every other resource as v1.' }),
     previous_secret_expires_at: Type.Union([Timestamp, Type.Null()], { description: 'After a rotation: until then every delivery is signed with both secrets.' }),
     created_at: Timestamp,
     updated_at: Timestamp,

@@ -17,7 +17,7 @@ import { checkTargetUrl } from './targets.ts'
 /** Endpoints per partner and mode: enough for every team and environment, bounded fan-out per event. */
 export const MAX_ENDPOINTS = 20
 export const MAX_SECRET_GRACE_SECONDS = 86_400
-export const API_VERSIONS = ['v1'] as const
+export const API_VERSIONS = ['v1', 'v2'] as const
 export type ApiVersion = (typeof API_VERSIONS)[number]
 /** What an endpoint can subscribe to: every event type but webhook.test, which goes to the endpoint tested only. */
 export type SubscribableEventType = Exclude<EventType, 'webhook.test'>

@@ -31,9 +31,10 @@ export const bookingRoutes: FastifyPluginAsyncTypebox<{ clock: Clock; svc: Servi
   app.get(
     '/v1/bookings',
     {
-      config: { permission: 'booking.read', bucket: 'read' },
+      config: { permission: 'booking.read', bucket: 'read', replacedBy: 'GET /v2/bookings' },
       schema: {
         operationId: 'listBookings',
+        deprecated: true,
         summary: 'List bookings',
         description: 'Filters combine with AND. A hold that has lapsed is EXPIRED here, whether or not the sweeper has run.',
         tags,
@@ -51,9 +52,10 @@ export const bookingRoutes: FastifyPluginAsyncTypebox<{ clock: Clock; svc: Servi
     '/v1/customers/:id/bookings',
     {
       // a customer's bookings say who the customer is: both reads are needed
-      config: { permission: ['customer.read', 'booking.read'], bucket: 'read' },
+      config: { permission: ['customer.read', 'booking.read'], bucket: 'read', replacedBy: 'GET /v2/customers/{id}/bookings' },
       schema: {
         operationId: 'listCustomerBookings',
+        deprecated: true,
         summary: 'List a customer\'s bookings',
         tags: ['Customers'],
         params: PathId,
@@ -74,11 +76,13 @@ export const bookingRoutes: FastifyPluginAsyncTypebox<{ clock: Clock; svc: Servi
       config: {
         permission: 'booking.create.partner',
         bucket: 'booking_create',
+        replacedBy: 'POST /v2/bookings',
         errors: ['NOT_FOUND', 'INVALID_TEAM_IDS', 'EXTERNAL_BOOKING_ID_REQUIRED', 'LISTING_NOT_BOOKABLE', 'LISTING_UNAVAILABLE', 'PRICE_CHANGED', 'EXTERNAL_BOOKING_DUPLICATE'],
         fieldChecks: (request, errors) => checkStay(errors, field(request.body, 'check_in'), field(request.body, 'check_out'), clock.now().toISOString().slice(0, 10)),
       },
       schema: {
         operationId: 'createBooking',
+        deprecated: true,
         summary: 'Hold a listing for a stay',
         description:
           'Creates a HELD booking with hold_expires_at (15 minutes by default) and the price. Confirm it before the hold lapses. ' +
@@ -97,15 +101,15 @@ export const bookingRoutes: FastifyPluginAsyncTypebox<{ clock: Clock; svc: Servi
   app.get(
     '/v1/bookings/:id',
     {
-      config: { permission: 'booking.read', bucket: 'read' },
-      schema: { operationId: 'getBooking', summary: 'Get a booking', tags, params: PathId, querystring: FieldsQuery, response: { 200: BookingSchema, 304: { description: 'Not modified.', type: 'null' } } },
+      config: { permission: 'booking.read', bucket: 'read', replacedBy: 'GET /v2/bookings/{id}' },
+      schema: { operationId: 'getBooking', deprecated: true, summary: 'Get a booking', tags, params: PathId, querystring: FieldsQuery, response: { 200: BookingSchema, 304: { description: 'Not modified.', type: 'null' } } },
     },
     async (request, reply) => sendResource(request, reply, presentBooking(await svc(request).bookings.get(scopeOf(callerOf(request)), request.params.id)), bookingSpec, request.query.fields),
   )
 
   const action = (name: string, summary: string, description: string, permission: 'booking.create.partner' | 'booking.issue', bucket: 'write' | 'ticket_issue', errors: ErrorCode[]) => ({
-    config: { permission, bucket, errors },
-    schema: { operationId: `${name}Booking`, summary, description, tags, params: PathId, response: { 200: BookingSchema } },
+    config: { permission, bucket, errors, replacedBy: `POST /v2/bookings/{id}:${name}` },
+    schema: { operationId: `${name}Booking`, deprecated: true, summary, description, tags, params: PathId, response: { 200: BookingSchema } },
   })
 
   app.post(
@@ -123,9 +127,10 @@ export const bookingRoutes: FastifyPluginAsyncTypebox<{ clock: Clock; svc: Servi
   app.post(
     '/v1/bookings/:id(^.+)::cancel',
     {
-      config: { permission: 'booking.create.partner', bucket: 'write', errors: ['BOOKING_INVALID_TRANSITION'] },
+      config: { permission: 'booking.create.partner', bucket: 'write', errors: ['BOOKING_INVALID_TRANSITION'], replacedBy: 'POST /v2/bookings/{id}:cancel' },
       schema: {
         operationId: 'cancelBooking',
+        deprecated: true,
         summary: 'Cancel a booking',
         description: 'HELD, CONFIRMED or ISSUED → CANCELLED, with a reason.',
         tags,
@@ -140,9 +145,10 @@ export const bookingRoutes: FastifyPluginAsyncTypebox<{ clock: Clock; svc: Servi
   app.put(
     '/v1/bookings/:id/guest-details',
     {
-      config: { permission: 'booking.create.partner', bucket: 'write', errors: ['BOOKING_INVALID_TRANSITION'] },
+      config: { permission: 'booking.create.partner', bucket: 'write', errors: ['BOOKING_INVALID_TRANSITION'], replacedBy: 'PUT /v2/bookings/{id}/guest-details' },
       schema: {
         operationId: 'replaceBookingGuestDetails',
+        deprecated: true,
         summary: 'Replace the guest details',
         tags,
         params: PathId,
@@ -165,10 +171,12 @@ export const bookingRoutes: FastifyPluginAsyncTypebox<{ clock: Clock; svc: Servi
         permission: 'booking.create.partner',
         bucket: 'write',
         errors: ['LISTING_NOT_BOOKABLE', 'LISTING_UNAVAILABLE', 'PRICE_CHANGED', 'BOOKING_INVALID_TRANSITION'],
+        replacedBy: 'PUT /v2/bookings/{id}/stay',
         fieldChecks: (request, errors) => checkStay(errors, field(request.body, 'check_in'), field(request.body, 'check_out'), clock.now().toISOString().slice(0, 10)),
       },
       schema: {
         operationId: 'replaceBookingStay',
+        deprecated: true,
         summary: 'Change the dates or guests',
         description: 'For HELD or CONFIRMED bookings: re-priced at the listing\'s current rate, availability checked again (the booking\'s own nights do not block it).',
         tags,

@@ -12,11 +12,14 @@ import { reportRoutes } from './reports.ts'
 import { v1ErrorRenderer } from './render.ts'
 import { tokenRoutes } from './tokens.ts'
 import { webhookRoutes } from './webhooks.ts'
+import { installDeprecation } from '../../http/deprecation.ts'
+import type { DeprecatedCalls } from '../../modules/usage/deprecated-calls.ts'
 
 export interface V1SurfaceOptions {
   clock: Clock
   svc: ServicesFor
   publicBaseUrl: string
+  deprecatedCalls: DeprecatedCalls
 }
 
 /**
@@ -26,9 +29,11 @@ export interface V1SurfaceOptions {
  * External API's flat errors and page/limit, /v2's representations) renders the same services'
  * answers its own way.
  */
-export const v1Surface: FastifyPluginAsyncTypebox<V1SurfaceOptions> = async (app, { clock, svc, publicBaseUrl }) => {
+export const v1Surface: FastifyPluginAsyncTypebox<V1SurfaceOptions> = async (app, { clock, svc, publicBaseUrl, deprecatedCalls }) => {
   app.setErrorHandler(v1ErrorRenderer(publicBaseUrl))
-  await app.register(identityRoutes, { svc })
+  // v1's booking routes are replaced by /v2's: Deprecation, Sunset and Link, and counted per token
+  const deprecated = installDeprecation(app, { publicBaseUrl, calls: deprecatedCalls })
+  await app.register(identityRoutes, { svc, deprecated, deprecatedCalls })
   await app.register(tokenRoutes, { svc, publicBaseUrl })
   await app.register(listingRoutes, { svc, publicBaseUrl })
   await app.register(customerRoutes, { svc, publicBaseUrl })
