@@ -178,7 +178,7 @@ describe('v1\'s booking routes are deprecated', () => {
   })
 
   it('GET /v1/me counts this token\'s deprecated calls of the last 30 days, without a write per request', async () => {
-    const { t } = await tenant()
+    const { t, listingId, customerId } = await tenant()
     const other = await t.addToken()
     const me = async (token: string) => (await h.call(token, 'GET', '/v1/me')).json().deprecated_operations
     expect(await me(t.token)).toEqual([])
@@ -195,10 +195,15 @@ describe('v1\'s booking routes are deprecated', () => {
     ]
     expect(await me(t.token)).toEqual(expected)
     expect(await me(other.token)).toEqual([])
+    // an action: its path as the document writes it
+    const held = (await h.call(t.token, 'POST', '/v2/bookings', { listing_id: listingId, customer_id: customerId, stay: stay(apr(1), apr(2)) })).json()
+    expect((await h.call(t.token, 'POST', `/v1/bookings/${held.id}:confirm`)).statusCode).toBe(200)
+    expected.splice(1, 0, { operation_id: 'confirmBooking', method: 'POST', path: '/v1/bookings/{id}:confirm', calls: 1, replaced_by: 'POST /v2/bookings/{id}:confirm', sunset_at: '2027-12-01T00:00:00.000Z', last_called_at: clock.now().toISOString() })
+    expect(await me(t.token)).toEqual(expected)
 
     // flushed (as every minute): stored once, and still counted once
     await h.deprecatedCalls.flush()
-    expect(await stored()).toBe(2)
+    expect(await stored()).toBe(3)
     expect(await me(t.token)).toEqual(expected)
     await h.call(t.token, 'GET', '/v1/bookings')
     expect((await me(t.token))[0]).toMatchObject({ operation_id: 'listBookings', calls: 4 })

@@ -1,5 +1,6 @@
-import type { FastifyInstance } from 'fastify'
+import type { FastifyInstance, onSendHookHandler } from 'fastify'
 import type { DeprecatedCalls } from '../modules/usage/deprecated-calls.ts'
+import { openApiPath } from './openapi.ts'
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -29,33 +30,36 @@ export interface DeprecatedOperation {
  */
 export function installDeprecation(app: FastifyInstance, options: { publicBaseUrl: string; calls: DeprecatedCalls }): Map<string, DeprecatedOperation> {
   const operations = new Map<string, DeprecatedOperation>()
+  const link = `<${options.publicBaseUrl}${MIGRATION_GUIDE_PATH}>; rel="deprecation"; type="text/html"`
   const headers = {
     deprecation: `@${Math.floor(V1_BOOKINGS_DEPRECATED_AT.getTime() / 1000)}`,
     sunset: V1_BOOKINGS_SUNSET_AT.toUTCString(),
   }
-  app.addHook('onRoute', (route) => {
-    const replacedBy = route.config?.replacedBy
-    const operationId = route.schema?.operationId as string | undefined
-    if (!replacedBy || !operationId) return
-    const methods = Array.isArray(route.method) ? route.method : [route.method]
-    if (methods.includes('HEAD') && !methods.includes('GET')) return
-    operations.set(operationId, {
-      method: methods.filter((m) => m !== 'HEAD')[0]!,
-      path: route.url.replace(/:([a-z_]+)(\([^)]*\))?/g, '{$1}'),
-      replaced_by: replacedBy,
-      deprecated_at: V1_BOOKINGS_DEPRECATED_AT.toISOString(),
-      sunset_at: V1_BOOKINGS_SUNSET_AT.toISOString(),
-    })
-  })
-  const link = `<${options.publicBaseUrl}${MIGRATION_GUIDE_PATH}>; rel="deprecation"; type="text/html"`
-  app.addHook('onSend', async (request, reply) => {
-    const replacedBy = request.routeOptions.config.replacedBy
-    if (!replacedBy) return
+  // a hook on the deprecated routes only: the others pay nothing
+  const onSend: onSendHookHandler = (request, reply, payload, done) => {
+    const replacedBy = request.routeOptions.config.replacedBy!
     reply.headers(headers)
     const successor = replacedBy.split(' ')[1]
     reply.header('link', successor ? `${link}, <${options.publicBaseUrl}${successor.replace(/\{[a-z_]+\}/g, (m) => paramOf(request.params, m))}>; rel="successor-version"` : link)
     const operationId = request.routeOptions.schema?.operationId as string | undefined
     if (request.auth && operationId) options.calls.count(request.auth.tokenId, operationId)
+    done(null, payload)
+  }
+  app.addHook('onRoute', (route) => {
+    const replacedBy = route.config?.replacedBy
+    const operationId = route.schema?.operationId as string | undefined
+    if (!replacedBy || !operationId) return
+    const existing = route.onSend === undefined ? [] : Array.isArray(route.onSend) ? route.onSend : [route.onSend]
+    route.onSend = [...existing, onSend]
+    const methods = Array.isArray(route.method) ? route.method : [route.method]
+    if (methods.includes('HEAD') && !methods.includes('GET')) return
+    operations.set(operationId, {
+      method: methods.filter((m) => m !== 'HEAD')[0]!,
+      path: openApiPath(route.url),
+      replaced_by: replacedBy,
+      deprecated_at: V1_BOOKINGS_DEPRECATED_AT.toISOString(),
+      sunset_at: V1_BOOKINGS_SUNSET_AT.toISOString(),
+    })
   })
   return operations
 }
