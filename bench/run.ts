@@ -7,7 +7,7 @@
  *
  * npm run bench -- me startup lists booking availability bookings webhooks payments reports
  *   picks sections (default: all); payments and reports each run on a database of their own
- *   (see bench/money.ts)
+ *   (see bench/money.ts); external runs on a database of its own too (bench/external.ts)
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -19,6 +19,7 @@ import type { BenchEnv } from './lib.ts'
 import { buildServer, heading, load, metric, once, ratio, row, startBare, startServer, warm } from './lib.ts'
 import { listsBench, seedManyTeams } from './lists.ts'
 import { paymentsBench, reportsBench } from './money.ts'
+import { externalBench } from './external.ts'
 import { createToken, seedTenant } from './seed.ts'
 import { startupBench } from './startup.ts'
 import { webhooksBench } from './webhooks.ts'
@@ -83,6 +84,7 @@ const sections: Record<string, () => Promise<void>> = {
   webhooks: () => webhooksBench(env),
   payments: () => paymentsBench(env),
   reports: () => reportsBench(env),
+  external: () => externalBench(env),
 }
 const only = process.argv.slice(2)
 const unknown = only.filter((name) => !(name in sections))

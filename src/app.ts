@@ -12,6 +12,7 @@ import type { Metrics } from './http/metrics.ts'
 import { installOpenApi } from './http/openapi.ts'
 import { guideRoutes } from './http/guides.ts'
 import { installIdempotency } from './http/idempotency.ts'
+import { installMockResponses } from './http/mock.ts'
 import { rateLimiter } from './http/rate-limit.ts'
 import { checkAccept, installRequestContext, maskSecrets, requestIdFor, standardHeaders } from './http/request-context.ts'
 import { MemoryRateLimitStore, RedisRateLimitStore } from './modules/limits/store.ts'
@@ -30,9 +31,11 @@ import type { Services, ServicesFor } from './modules/services.ts'
 import { serviceRoutes } from './modules/service/routes.ts'
 import { v1Surface } from './surfaces/v1/index.ts'
 import { v2Surface } from './surfaces/v2/index.ts'
+import { externalSurface } from './surfaces/external/index.ts'
 import { readServerSecret } from './modules/service/repository.ts'
 import { TokenService } from './modules/tokens/service.ts'
 import { WebhookService } from './modules/webhooks/service.ts'
+import { TestClockService } from './modules/test-clock/service.ts'
 import { DeprecatedCalls } from './modules/usage/deprecated-calls.ts'
 import { TokenVerifier } from './modules/tokens/verifier.ts'
 import type { Clock } from './platform/clock.ts'
@@ -122,12 +125,13 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     requestTimeout: 30_000,
     connectionTimeout: 60_000,
     keepAliveTimeout: 72_000,
-    // the .json alias (API.md §14): /v1/teams/team_x.json is /v1/teams/team_x
+    // the .json alias (API.md §14, seed 003's api/v2/resource/{id}.json): /v1/teams/team_x.json is
+    // /v1/teams/team_x, on every surface
     rewriteUrl: (req) => {
       const url = req.url ?? '/'
       const q = url.indexOf('?')
       const path = q === -1 ? url : url.slice(0, q)
-      return path.startsWith('/v1/') && path.endsWith('.json') ? path.slice(0, -5) + (q === -1 ? '' : url.slice(q)) : url
+      return /^\/(v1|v2|api\/v1\/external)\//.test(path) && path.endsWith('.json') ? path.slice(0, -5) + (q === -1 ? '' : url.slice(q)) : url
     },
     // malformed HTTP (oversized headers, CL+TE, a duplicate Content-Length, a request not received
     // in time) still gets the envelope and the headers every response carries
@@ -188,6 +192,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     invoices: new InvoiceService({ db: on, clock, cursors }),
     payments: new PaymentService({ db: on, clock, cursors }),
     reports: new ReportService({ db: on, clock }),
+    testClock: new TestClockService({ db: on, clock, onOffsetSeen: (partnerId, offset) => verifier.testClockSeen(partnerId, offset) }),
   })
   const services = servicesOn(db)
   const svc: ServicesFor = (request) => request.idempotency?.services ?? services
@@ -211,6 +216,8 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     checkPermission(request)
   })
   app.addHook('preValidation', async (request) => guardPathAndQuery(request))
+  // ?mock=true: after the guard, before validation and idempotency (API.md §9)
+  installMockResponses(app, { enabled: config.mockResponses, publicBaseUrl: config.publicBaseUrl })
   chargeUnrouted = async (request, reply) => {
     if (!request.headers.authorization) return
     request.auth = await verifier.authenticate(request.headers.authorization, request.ip)
@@ -228,6 +235,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   app.addHook('onClose', () => deprecatedCalls.stop().catch((error: unknown) => app.log.warn({ err: error }, 'the last count of deprecated calls was not stored')))
   await app.register(v1Surface, { clock, svc, publicBaseUrl: config.publicBaseUrl, deprecatedCalls })
   await app.register(v2Surface, { clock, svc, publicBaseUrl: config.publicBaseUrl })
+  await app.register(externalSurface, { clock, svc, publicBaseUrl: config.publicBaseUrl })
 
   await app.ready()
   return { app, tokens, bookings, verifier, metrics, routes, compilers, deprecatedCalls }

@@ -36,6 +36,8 @@ export interface Config {
   webhookAllowPrivateTargets: boolean
   /** How long a dispatcher's claim on a delivery holds: a crashed dispatcher's deliveries are taken over after it. */
   webhookLeaseSeconds: number
+  /** Answer ?mock=true (test tokens) with schema-valid sample data; false: mock=true is a 400 in every mode. */
+  mockResponses: boolean
 }
 
 const MODES: readonly Mode[] = ['live', 'test']
@@ -91,5 +93,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     runWorkers: boolean(env, 'RUN_WORKERS', true),
     webhookAllowPrivateTargets: boolean(env, 'WEBHOOK_ALLOW_PRIVATE_TARGETS', false),
     webhookLeaseSeconds: integer(env, 'WEBHOOK_LEASE_SECONDS', 60, 20, 3600),
+    mockResponses: boolean(env, 'MOCK_RESPONSES', true),
   }
 }

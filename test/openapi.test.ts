@@ -109,7 +109,8 @@ describe('OpenAPI document', () => {
       for (const [status, response] of Object.entries(responses)) {
         if (Number(status) < 400) continue
         const ref = response.$ref ?? response.content?.['application/json']?.schema?.$ref
-        expect(ref, `${where} ${status}`).toMatch(/ErrorEnvelope$/)
+        // the External API (API.md §2) keeps its partner guide's flat body; every other surface the envelope
+        expect(ref, `${where} ${status}`).toMatch(path.startsWith('/api/v1/external/') ? /FlatError$/ : /ErrorEnvelope$/)
       }
     }
     expect(authenticated).toBeGreaterThan(0)

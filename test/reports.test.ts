@@ -621,7 +621,7 @@ describe('errors, tenancy and permissions', () => {
     expect(Object.keys(op.responses['200'].content).sort()).toEqual(['application/json', 'text/csv'])
     expect(op.description).toMatch(/check_in ≤ d < check_out/)
     expect(op.description).toMatch(/ISO week/)
-    expect(op.parameters.map((p: Json) => p.name).sort()).toEqual(['currency', 'from', 'group_by', 'team_ids', 'to', 'type'])
+    expect(op.parameters.map((p: Json) => p.name).sort()).toEqual(['currency', 'from', 'group_by', 'mock', 'team_ids', 'to', 'type'])
     expect(op.responses['404']).toBeDefined()
     expect(op.responses['406']).toBeDefined()
   })

@@ -6,7 +6,7 @@ import { makeTenant, testApp } from './helpers/harness.ts'
 import type { Tenant } from './helpers/harness.ts'
 import { exampleValue } from './fuzz/generators.ts'
 import type { GenContext } from './fuzz/generators.ts'
-import { ContractChecker, fillPath, loadDocument, operationsOf, preview } from './fuzz/openapi-ops.ts'
+import { ContractChecker, errorOf, fillPath, loadDocument, notFoundCodeOf, operationsOf, preview } from './fuzz/openapi-ops.ts'
 import type { Operation } from './fuzz/openapi-ops.ts'
 import { customerBody, idPrefixOf, listingBody, nextStay, raiseLimits, unknownId } from './fuzz/world.ts'
 
@@ -23,6 +23,8 @@ import { customerBody, idPrefixOf, listingBody, nextStay, raiseLimits, unknownId
  *      dummy ids and an empty body are enough);
  *  (c) another tenant's resource id → a 404 byte-identical to the one for an unknown id (same
  *      X-Request-Id sent with both);
+ *  errors in the body the operation documents: the envelope, or the External API's flat body (its
+ *  404 for an id it cannot see is EXTERNAL_*_NOT_ACCESSIBLE, not NOT_FOUND);
  *  (d) the other mode's token (live, same user) → the same 404 for a test-mode resource.
  */
 
@@ -190,7 +192,7 @@ describe('route matrix: every authenticated operation in /openapi.json', () => {
 
       // (a) no token
       const anonymous = await request(op, null, dummyId, dummyBody)
-      if (anonymous.statusCode !== 401 || anonymous.json().error?.code !== 'UNAUTHENTICATED') failures.push(`(a) no token → ${show(anonymous)}, expected 401 UNAUTHENTICATED`)
+      if (anonymous.statusCode !== 401 || errorOf(op, anonymous.json())?.code !== 'UNAUTHENTICATED') failures.push(`(a) no token → ${show(anonymous)}, expected 401 UNAUTHENTICATED`)
       if (!/^Bearer\b/.test(String(anonymous.headers['www-authenticate']))) failures.push(`(a) no token → WWW-Authenticate ${anonymous.headers['www-authenticate']}`)
       contract('(a) no token', anonymous)
 
@@ -201,7 +203,7 @@ describe('route matrix: every authenticated operation in /openapi.json', () => {
       for (const role of ROLES) {
         const granted = ROLE_PERMISSIONS[role] as readonly string[]
         const res = await request(op, roleTokens[role], dummyId, dummyBody)
-        const error = res.statusCode === 403 ? res.json().error : undefined
+        const error = res.statusCode === 403 ? errorOf(op, res.json()) : undefined
         if (required) {
           const lacking = required.filter((p) => !granted.includes(p))
           if (lacking.length) {
@@ -237,7 +239,7 @@ describe('route matrix: every authenticated operation in /openapi.json', () => {
           failures.push(`add a fixture for ${op.key} (${op.operationId}): the generic body ${preview(body, 200)} does not pass validation (${show(unknown)}); add it to BODY_FIXTURES`)
           return
         }
-        if (theirs.statusCode !== 404 || theirs.json().error?.code !== 'NOT_FOUND') failures.push(`${label}: ${show(theirs)}, expected 404 NOT_FOUND`)
+        if (theirs.statusCode !== 404 || errorOf(op, theirs.json())?.code !== notFoundCodeOf(op)) failures.push(`${label}: ${show(theirs)}, expected 404 ${notFoundCodeOf(op)}`)
         if (unknown.statusCode !== 404) failures.push(`${label}: the unknown id → ${show(unknown)}, expected 404`)
         if (theirs.body !== unknown.body) failures.push(`${label}: the 404 differs from the unknown id's:\n    theirs:  ${preview(theirs.body)}\n    unknown: ${preview(unknown.body)}`)
         contract(label, theirs)

@@ -131,7 +131,21 @@ export function toApiError(error: unknown, request: FastifyRequest): ApiError {
   return new ApiError('INTERNAL_ERROR')
 }
 
+/**
+ * Surfaces whose error body is not the envelope (the External API's flat one), by path prefix. A
+ * surface renders its own errors (its encapsulated error and not-found handlers); this is for the
+ * answers the router gives before any route or plugin is known (a path that is not valid
+ * percent-encoding, an over-long segment), which reach sendError directly.
+ */
+const errorBodiesByPrefix = new Map<string, (reply: FastifyReply, error: ApiError) => FastifyReply>()
+
+export function renderErrorsUnder(prefix: string, render: (reply: FastifyReply, error: ApiError) => FastifyReply): void {
+  errorBodiesByPrefix.set(prefix, render)
+}
+
 export function sendError(reply: FastifyReply, error: ApiError, publicBaseUrl: string): FastifyReply {
+  const url = reply.request.url
+  for (const [prefix, render] of errorBodiesByPrefix) if (url.startsWith(prefix) && /^(\/|\?|$)/.test(url.slice(prefix.length))) return render(reply, error)
   if (error.headers) reply.headers(error.headers)
   if (error.status === 401) reply.header('www-authenticate', 'Bearer realm="travoBooks"')
   return reply
@@ -157,19 +171,29 @@ export function installErrorHandling(app: FastifyInstance, routes: RouteTable, p
   app.setErrorHandler(envelopeErrorHandler(publicBaseUrl))
 
   app.setNotFoundHandler((request, reply) => {
-    const path = request.url.split('?')[0] ?? '/'
-    const allowed = routes.allowedMethods(path)
-    if (allowed.length > 0 && request.method === 'OPTIONS') {
-      reply.header('allow', allowed.join(', '))
-      return reply.code(204).send()
-    }
-    const meant = routes.suggestion(request.method, path)
-    const hint = meant ? ` Did you mean ${meant}?` : ''
-    const suggestion = meant ? { did_you_mean: meant } : {}
-    if (allowed.length > 0) {
-      reply.header('allow', allowed.join(', '))
-      return sendError(reply, new ApiError('METHOD_NOT_ALLOWED', `${request.method} is not allowed on ${path}; use ${allowed.join(', ')}.${hint}`, { allowed_methods: allowed, ...suggestion }), publicBaseUrl)
-    }
-    return sendError(reply, new ApiError('ROUTE_NOT_FOUND', `No route ${request.method} ${path}.${hint}`, meant ? suggestion : undefined), publicBaseUrl)
+    const error = unroutedError(routes, request, reply)
+    return error ? sendError(reply, error, publicBaseUrl) : reply
   })
+}
+
+/**
+ * A request no route took: OPTIONS on a known path is answered here (204 with Allow; null
+ * returned); otherwise the 405 (with Allow) or 404 to send, for the surface to render in its body.
+ */
+export function unroutedError(routes: RouteTable, request: FastifyRequest, reply: FastifyReply): ApiError | null {
+  const path = request.url.split('?')[0] ?? '/'
+  const allowed = routes.allowedMethods(path)
+  if (allowed.length > 0 && request.method === 'OPTIONS') {
+    reply.header('allow', allowed.join(', '))
+    reply.code(204).send()
+    return null
+  }
+  const meant = routes.suggestion(request.method, path)
+  const hint = meant ? ` Did you mean ${meant}?` : ''
+  const suggestion = meant ? { did_you_mean: meant } : {}
+  if (allowed.length > 0) {
+    reply.header('allow', allowed.join(', '))
+    return new ApiError('METHOD_NOT_ALLOWED', `${request.method} is not allowed on ${path}; use ${allowed.join(', ')}.${hint}`, { allowed_methods: allowed, ...suggestion })
+  }
+  return new ApiError('ROUTE_NOT_FOUND', `No route ${request.method} ${path}.${hint}`, meant ? suggestion : undefined)
 }

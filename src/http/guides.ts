@@ -28,7 +28,7 @@ function loadGuides(): Map<string, { title: string; html: string }> {
   }
   for (const file of files.sort()) {
     const markdown = readFileSync(path.join(DOCS_DIR, file), 'utf8')
-    const title = /^# (.+)$/m.exec(markdown)?.[1] ?? file.slice(0, -3)
+    const title = (/^# (.+)$/m.exec(markdown)?.[1] ?? file.slice(0, -3)).replace(/`/g, '')
     guides.set(file.slice(0, -3), { title, html: marked.parse(markdown, { async: false }) })
   }
   return guides

@@ -20,7 +20,7 @@ export const TeamIdsParam = Type.Optional(
 
 /** Parses team_ids (JSON array string, or repeated) and confines it to the token's teams. */
 export function scopeOf(caller: AuthContext, teamIdsParam?: string[]): Scope {
-  const base = { partnerId: caller.partnerId, mode: caller.mode }
+  const base = { partnerId: caller.partnerId, mode: caller.mode, ...(caller.mode === 'test' && caller.testClockOffsetSeconds > 0 ? { clockOffsetMs: caller.testClockOffsetSeconds * 1000 } : {}) }
   if (!teamIdsParam || teamIdsParam.length === 0) return { ...base, teamIds: caller.teamIds, wholePartner: caller.teamIds.length === caller.partnerTeamCount }
   const requested: string[] = []
   for (const raw of teamIdsParam) {

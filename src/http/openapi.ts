@@ -6,8 +6,9 @@ import { ERROR_CATALOGUE, ERROR_CODES } from '../platform/errors.ts'
 import type { ErrorCode } from '../platform/errors.ts'
 import type { Permission } from '../modules/tokens/permissions.ts'
 import { requiredPermissions } from './auth.ts'
+import { MOCK_PARAMETER, isMockable } from './mock.ts'
 import { PERMISSIONS, ROLES, ROLE_PERMISSIONS } from '../modules/tokens/permissions.ts'
-import { ErrorEnvelopeSchema } from './schemas.ts'
+import { ErrorEnvelopeSchema, FlatErrorSchema } from './schemas.ts'
 
 const STATUS_TEXT: Record<number, string> = {
   400: 'Invalid request',
@@ -34,6 +35,8 @@ interface RouteShape {
   query: Record<string, unknown>
   declared: readonly ErrorCode[]
   permissions: string[]
+  /** config.flatErrors: the External API's body, and its own codes for an unknown id (declared) */
+  flat: boolean
 }
 
 /**
@@ -48,11 +51,13 @@ export function errorCodesOf(route: RouteShape): Map<number, ErrorCode[]> {
   if (route.permissions.length > 0) codes.add('PERMISSION_DENIED')
   const writes = route.method.some((m) => m === 'POST' || m === 'PUT' || m === 'DELETE')
   if (writes) for (const code of ['INVALID_JSON', 'PAYLOAD_TOO_LARGE', 'UNSUPPORTED_MEDIA_TYPE'] as const) codes.add(code)
-  if (route.url.includes(':')) codes.add('NOT_FOUND').add('URI_TOO_LONG')
+  if (route.url.includes(':')) codes.add('URI_TOO_LONG')
+  if (route.url.includes(':') && !route.flat) codes.add('NOT_FOUND')
   if ('cursor' in route.query) codes.add('INVALID_CURSOR')
-  if ('team_ids' in route.query) codes.add('INVALID_TEAM_IDS')
+  if ('team_ids' in route.query && !route.flat) codes.add('INVALID_TEAM_IDS')
   if (route.method.includes('PUT')) codes.add('PRECONDITION_FAILED')
   if (route.method.includes('POST') && !route.public) codes.add('IDEMPOTENCY_REQUEST_IN_PROGRESS').add('IDEMPOTENCY_KEY_REUSED')
+  if (isMockable(route)) codes.add('MOCK_NOT_ALLOWED_IN_LIVE_MODE').add('MOCK_RESPONSES_DISABLED')
   const byStatus = new Map<number, ErrorCode[]>()
   for (const code of ERROR_CODES) {
     if (!codes.has(code)) continue
@@ -67,11 +72,13 @@ interface OperationExtras {
   permissions: string[]
   errors: Map<number, ErrorCode[]>
   fieldsSelectable: boolean
+  /** Takes ?mock=true (documented as a query parameter). */
+  mockable: boolean
 }
 
 function shapeOf(route: RouteOptions): RouteShape {
   const schema = (route.schema ?? {}) as { body?: unknown; querystring?: { properties?: Record<string, unknown> } }
-  const config = (route.config ?? {}) as { public?: boolean; permission?: Permission | readonly Permission[]; errors?: readonly ErrorCode[] }
+  const config = (route.config ?? {}) as { public?: boolean; permission?: Permission | readonly Permission[]; errors?: readonly ErrorCode[]; flatErrors?: boolean }
   return {
     method: Array.isArray(route.method) ? route.method : [route.method],
     url: route.url,
@@ -80,6 +87,7 @@ function shapeOf(route: RouteOptions): RouteShape {
     query: schema.querystring?.properties ?? {},
     declared: config.errors ?? [],
     permissions: requiredPermissions(config.permission),
+    flat: Boolean(config.flatErrors),
   }
 }
 
@@ -108,10 +116,10 @@ function requireBounds(route: RouteOptions): void {
 }
 
 /** Adds every error status the route can send to its response schemas (the envelope for each). */
-function addErrorResponses(route: RouteOptions, errors: Map<number, ErrorCode[]>): void {
+function addErrorResponses(route: RouteOptions, errors: Map<number, ErrorCode[]>, flat: boolean): void {
   const schema = (route.schema ??= {}) as Record<string, unknown> & { response?: Record<string | number, unknown> }
   const response = (schema.response ??= {})
-  for (const [status, codes] of errors) response[status] = { description: `${STATUS_TEXT[status] ?? 'Error'}. Codes: ${codes.join(', ')}.`, $ref: 'ErrorEnvelope#' }
+  for (const [status, codes] of errors) response[status] = { description: `${STATUS_TEXT[status] ?? 'Error'}. Codes: ${codes.join(', ')}.`, $ref: flat ? 'FlatError#' : 'ErrorEnvelope#' }
 }
 
 /** With fields=, an answer holds only the fields asked for: the document allows that shape too. */
@@ -164,6 +172,7 @@ export function openApiPath(url: string): string {
 
 export async function installOpenApi(app: FastifyInstance, options: OpenApiOptions): Promise<void> {
   app.addSchema(ErrorEnvelopeSchema)
+  app.addSchema(FlatErrorSchema)
   // every endpoint draws on exactly one rate-limit bucket; the document says which (x-rate-limit-bucket),
   // with the permissions it needs and the error codes it can send
   const buckets = new Map<string, string>()
@@ -173,12 +182,12 @@ export async function installOpenApi(app: FastifyInstance, options: OpenApiOptio
     const shape = shapeOf(route)
     requireBounds(route)
     const errors = errorCodesOf(shape)
-    addErrorResponses(route, errors)
+    addErrorResponses(route, errors, shape.flat)
     const bucket = (route.config as { bucket?: string } | undefined)?.bucket
     for (const method of shape.method) {
       const key = `${method.toLowerCase()} ${openApiPath(route.url)}`
       if (bucket) buckets.set(key, bucket)
-      extras.set(key, { optionalBody: Boolean((route.config as { optionalBody?: boolean } | undefined)?.optionalBody), permissions: shape.permissions, errors, fieldsSelectable: 'fields' in shape.query })
+      extras.set(key, { optionalBody: Boolean((route.config as { optionalBody?: boolean } | undefined)?.optionalBody), permissions: shape.permissions, errors, fieldsSelectable: 'fields' in shape.query, mockable: isMockable(shape) })
     }
   })
   await app.register(swagger, {
@@ -202,11 +211,24 @@ export async function installOpenApi(app: FastifyInstance, options: OpenApiOptio
         { name: 'Listings', description: 'Villas and other places to stay, their calendars.' },
         { name: 'Availability', description: 'Find bookable listings for a stay.' },
         { name: 'Customers', description: 'The people bookings are made for.' },
-        { name: 'Bookings', description: 'Hold, confirm, issue, change and cancel stays.' },
+        { name: 'Bookings', description: 'Hold, confirm, issue, change and cancel stays. Deprecated (sunset 2027-12-01): use Bookings (v2); guide at [/docs/guides/migrating-to-v2](/docs/guides/migrating-to-v2).' },
+        { name: 'Bookings (v2)', description: 'The same bookings in v2\'s representation: the stay as one object, the price night by night, the external reference as one object.' },
+        { name: 'Invoices', description: 'Invoices of bookings and manual ones; amounts exact to the minor unit.' },
+        { name: 'Payments', description: 'Payments against invoices, and their refunds.' },
+        { name: 'Reports', description: 'Bookings, revenue and occupancy over a date range, in JSON or CSV.' },
+        { name: 'Webhooks', description: 'Signed event deliveries (Standard Webhooks) to your endpoints, their attempts and retries.' },
+        { name: 'Sandbox', description: 'Test mode\'s tools: magic values and the per-partner test clock. Guides: [/docs/guides/sandbox](/docs/guides/sandbox), [/docs/guides/test-clock](/docs/guides/test-clock).' },
         { name: 'Events', description: 'What changed: the outbox behind webhooks, listable for 30 days.' },
         { name: 'Tokens', description: 'Personal access tokens.' },
         { name: 'Identity', description: 'The calling token, its partner and teams.' },
         { name: 'Service', description: 'Health, readiness, metrics, documentation.' },
+        {
+          name: 'External API',
+          description:
+            'The partner integration surface at /api/v1/external: listings and bookings with page/limit pagination ' +
+            '({"items", "total", "page", "limit", "total_pages", "next_cursor"}) and flat errors ({"code", "message", "details"}); ' +
+            'same tokens, permissions, rate limits, idempotency and webhooks as /v1. Guide: [/docs/guides/external-api](/docs/guides/external-api).',
+        },
       ],
     },
     refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => String(json.$id ?? `def-${i}`) },
@@ -225,6 +247,7 @@ export async function installOpenApi(app: FastifyInstance, options: OpenApiOptio
             for (const [status, codes] of extra.errors) if (responses[status]) responses[status]['x-error-codes'] = codes
             if (extra.optionalBody && operation.requestBody) (operation.requestBody as { required?: boolean }).required = false
             if (extra.fieldsSelectable) withPartialItems(responses['200']?.content as Record<string, unknown> | undefined)
+            if (extra.mockable) operation.parameters = [...((operation.parameters as unknown[] | undefined) ?? []), { ...MOCK_PARAMETER }]
           }
           const bucket = buckets.get(`${method} ${path}`)
           if (bucket) {

@@ -22,6 +22,16 @@ export const ErrorEnvelopeSchema = Type.Object(
 
 export const ErrorRef = Type.Ref('ErrorEnvelope')
 
+/** The External API's error body (API.md §2, §13): flat, the same codes; the request id is in X-Request-Id. */
+export const FlatErrorSchema = Type.Object(
+  {
+    code: stringEnum(ERROR_CODES, { description: 'A code from the catalogue (GET /v1/errors).' }),
+    message: Type.String({ description: 'A human-readable explanation; may change, do not parse it.' }),
+    details: Type.Record(Type.String(), Type.Unknown(), { description: 'Machine-readable context ({} when there is none): fields, required_permission, …' }),
+  },
+  { $id: 'FlatError', title: 'FlatError', additionalProperties: false },
+)
+
 /** A string enum as {"enum": […]}: one clear "must be one of" error instead of an anyOf of consts. */
 export function stringEnum<const T extends readonly string[]>(values: T, options: { description?: string } = {}) {
   return Type.Unsafe<T[number]>({ type: 'string', enum: [...values], ...options })

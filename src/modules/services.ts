@@ -9,6 +9,7 @@ import type { ReportService } from './reports/service.ts'
 import type { TeamService } from './partners/service.ts'
 import type { TokenService } from './tokens/service.ts'
 import type { WebhookService } from './webhooks/service.ts'
+import type { TestClockService } from './test-clock/service.ts'
 
 /** The domain services a handler calls. */
 export interface Services {
@@ -22,6 +23,7 @@ export interface Services {
   invoices: InvoiceService
   payments: PaymentService
   reports: ReportService
+  testClock: TestClockService
 }
 
 /**

@@ -12,6 +12,11 @@ export interface Scope {
    * (a team added since) costs time, not tenancy.
    */
   wholePartner?: boolean
+  /**
+   * Test mode only: how far the partner's test clock runs ahead (ms), so the request's data runs on
+   * the partner's test time (modules/test-clock nowIn). Never set on a live scope.
+   */
+  clockOffsetMs?: number
 }
 
 /** One page of a list: its size, sort and keyset position (planned by http/list-query.ts). */

@@ -42,6 +42,11 @@ export interface Operation {
   /** x-required-permissions; undefined when the document does not say */
   requiredPermissions: string[] | undefined
   bucket: string | undefined
+  /**
+   * The error body its error responses document: the envelope ({"error": {…}}), or the External
+   * API's flat {"code", "message", "details"} (request id in X-Request-Id only).
+   */
+  errorBody: 'envelope' | 'flat'
 }
 
 export interface OpenApiDoc {
@@ -122,10 +127,29 @@ export function operationsOf(doc: OpenApiDoc): Operation[] {
         public: Array.isArray(security) && security.length === 0,
         requiredPermissions: Array.isArray(op['x-required-permissions']) ? op['x-required-permissions'] : undefined,
         bucket: op['x-rate-limit-bucket'],
+        errorBody: errorBodyOf(responses),
       })
     }
   }
   return ops
+}
+
+/** Flat when an error response's JSON schema has code at its top level (the envelope nests it in error). */
+function errorBodyOf(responses: Record<string, ResponseSpec>): 'envelope' | 'flat' {
+  const error = Object.values(responses).find((r) => Number(r.status) >= 400 && r.content?.['application/json'])
+  return error?.content?.['application/json']?.properties?.code ? 'flat' : 'envelope'
+}
+
+/** The error object of an error body of the operation's kind: the envelope's error, or the flat body itself. */
+export function errorOf(op: Pick<Operation, 'errorBody'>, body: unknown): Record<string, any> | undefined {
+  if (!body || typeof body !== 'object' || Array.isArray(body)) return undefined
+  return op.errorBody === 'flat' ? (body as Record<string, any>) : (body as { error?: Record<string, any> }).error
+}
+
+/** The code an operation answers an id the token cannot see with: NOT_FOUND, or the flat surface's *_NOT_ACCESSIBLE listed for 404. */
+export function notFoundCodeOf(op: Operation): string {
+  if (op.errorBody === 'envelope') return 'NOT_FOUND'
+  return op.responses['404']?.errorCodes?.find((c) => c.endsWith('_NOT_ACCESSIBLE')) ?? 'NOT_FOUND'
 }
 
 export async function loadDocument(inject: (o: { method: 'GET'; url: string }) => Promise<LightMyRequestResponse>): Promise<OpenApiDoc> {
@@ -163,6 +187,7 @@ export const MAX_FIELD_ERRORS_LISTED = 100
 export const MAX_ERROR_BODY_BYTES = 64 * 1024
 
 const ENVELOPE_KEYS = new Set(['code', 'message', 'details', 'request_id', 'retry_advice', 'doc_url'])
+const FLAT_KEYS = ['code', 'details', 'message']
 const RETRY_ADVICE = new Set(['retryable', 'retry_after_fix', 'non_retryable'])
 
 const addFormats = ((addFormatsModule as unknown as { default?: unknown }).default ?? addFormatsModule) as (ajv: Ajv2020) => Ajv2020
@@ -212,7 +237,7 @@ export class ContractChecker {
       if (missing.length) problems.push({ kind: `missing rate-limit headers on ${status}`, detail: missing.join(', ') })
       // a URL the router itself refuses (bad percent-encoding, a path segment over the limit)
       // names no operation: like an unknown route, it is charged to the read bucket
-      const errorCode = status >= 400 ? (safeJson(res.body) as { error?: { code?: string } } | undefined)?.error?.code : undefined
+      const errorCode = status >= 400 ? errorOf(op, safeJson(res.body))?.code : undefined
       const unrouted = errorCode === 'INVALID_REQUEST' || errorCode === 'URI_TOO_LONG'
       const expectedBucket = unrouted ? 'read' : op.bucket
       if (expectedBucket && h['x-ratelimit-bucket'] !== undefined && h['x-ratelimit-bucket'] !== expectedBucket) {
@@ -280,10 +305,26 @@ export class ContractChecker {
         typeof error.doc_url === 'string' &&
         (error.details === undefined || (typeof error.details === 'object' && error.details !== null && !Array.isArray(error.details))) &&
         Object.keys(error).every((k) => ENVELOPE_KEYS.has(k))
-      if (!shapeOk) {
+      if (op.errorBody === 'flat') {
+        // exactly code, message and details (an object); the request id travels in X-Request-Id only
+        const flatOk =
+          env !== undefined && typeof env === 'object' && !Array.isArray(env) && Object.keys(env).sort().join() === FLAT_KEYS.join() &&
+          typeof env.code === 'string' && typeof env.message === 'string' && typeof env.details === 'object' && env.details !== null && !Array.isArray(env.details)
+        if (!flatOk) problems.push({ kind: `${status} body is not the flat error body`, detail: `${mt ?? '(no content-type)'} ${res.body.slice(0, 160)}` })
+        else {
+          const fields = (env.details as { fields?: unknown }).fields
+          if (Array.isArray(fields) && fields.length > MAX_FIELD_ERRORS_LISTED) problems.push({ kind: `unbounded error list: details.fields has more than ${MAX_FIELD_ERRORS_LISTED} entries`, detail: `${fields.length} entries` })
+          if (res.rawPayload.length > MAX_ERROR_BODY_BYTES) problems.push({ kind: `error body over ${MAX_ERROR_BODY_BYTES / 1024} KiB`, detail: `${res.rawPayload.length} bytes` })
+          if (spec) {
+            if (!spec.errorCodes) problems.push({ kind: `${status} response lists no error codes (x-error-codes)`, detail: '' })
+            else if (!spec.errorCodes.includes(env.code as string)) problems.push({ kind: `code ${env.code} not listed for ${status}`, detail: `listed: ${spec.errorCodes.join(', ')}` })
+          }
+        }
+      } else if (!shapeOk) {
         problems.push({ kind: `${status} body is not the error envelope`, detail: `${mt ?? '(no content-type)'} ${res.body.slice(0, 160)}` })
       } else {
-        if (error.request_id !== h['x-request-id']) problems.push({ kind: 'error.request_id differs from X-Request-Id', detail: `${error.request_id} ≠ ${h['x-request-id']}` })
+        // a replay (Idempotent-Replayed) is the first answer byte for byte, its request id included
+        if (error.request_id !== h['x-request-id'] && h['idempotent-replayed'] !== 'true') problems.push({ kind: 'error.request_id differs from X-Request-Id', detail: `${error.request_id} ≠ ${h['x-request-id']}` })
         const fields = (error.details as { fields?: unknown } | undefined)?.fields
         if (Array.isArray(fields) && fields.length > MAX_FIELD_ERRORS_LISTED) problems.push({ kind: `unbounded error list: details.fields has more than ${MAX_FIELD_ERRORS_LISTED} entries`, detail: `${fields.length} entries` })
         if (res.rawPayload.length > MAX_ERROR_BODY_BYTES) problems.push({ kind: `error body over ${MAX_ERROR_BODY_BYTES / 1024} KiB`, detail: `${res.rawPayload.length} bytes` })

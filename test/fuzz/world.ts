@@ -26,7 +26,8 @@ export const COLLECTION_PREFIX: Record<string, string> = {
 
 /** The prefix of the resource named by {id} in a path: the segment before it. */
 export function idPrefixOf(path: string): string | undefined {
-  const m = /\/v\d+\/([a-z-]+)\/\{id\}/.exec(path)
+  // /v1/bookings/{id}, and the External API's /api/v1/external/bookings/{id}
+  const m = /\/v\d+\/(?:external\/)?([a-z-]+)\/\{id\}/.exec(path)
   return m ? COLLECTION_PREFIX[m[1]!] : undefined
 }
 
@@ -63,9 +64,9 @@ export function customerBody(teamId: string, n: number): Record<string, unknown>
 }
 
 let stayCounter = 0
-/** Distinct future stays, so bookings made here never overlap one another. */
-export function nextStay(nights = 2): { check_in: string; check_out: string } {
-  const start = 400 + 5 * stayCounter++
+/** Distinct future stays, so bookings made here never overlap one another (aheadDays: the tenant's test clock, when it was advanced). */
+export function nextStay(nights = 2, aheadDays = 0): { check_in: string; check_out: string } {
+  const start = 400 + aheadDays + 5 * stayCounter++
   return { check_in: isoDate(start), check_out: isoDate(start + nights) }
 }
 
@@ -96,7 +97,11 @@ export async function createResources(h: TestApp, token: string, teamIds: string
   const ids: Record<string, string[]> = { lst: [], cus: [], bkg: [], evt: [], team: [...teamIds], tok: [] }
   for (let i = 0; i < 3; i++) ids.lst!.push((await post(h, token, '/v1/listings', listingBody(teamIds[i % teamIds.length]!, n + i))).id)
   for (let i = 0; i < 3; i++) ids.cus!.push((await post(h, token, '/v1/customers', customerBody(teamIds[i % teamIds.length]!, n + i))).id)
-  const book = async (i: number) => (await post(h, token, '/v1/bookings', { listing_id: ids.lst![i % 3], customer_id: ids.cus![i % 3], guests: 2, ...nextStay() })).id as string
+  // the fuzzing of POST /v1/test-clock:advance moves the tenant's test time ahead: stays stay in its future
+  fixtureStats.requests++
+  const testClock = await h.call(token, 'GET', '/v1/test-clock')
+  const aheadDays = testClock.statusCode === 200 ? Math.ceil((testClock.json() as { offset_seconds: number }).offset_seconds / 86_400) : 0
+  const book = async (i: number) => (await post(h, token, '/v1/bookings', { listing_id: ids.lst![i % 3], customer_id: ids.cus![i % 3], guests: 2, ...nextStay(2, aheadDays) })).id as string
   const held = await book(0)
   const confirmed = await book(1)
   await post(h, token, `/v1/bookings/${confirmed}:confirm`, undefined, 200)

@@ -1,5 +1,6 @@
 import type { ListPlan, Scope } from '../../platform/keyset.ts'
 import { deliver, endpointIdsSql } from '../webhooks/repository.ts'
+import { onShiftedTestClockSql } from '../test-clock/repository.ts'
 import type { Queryable } from '../../platform/db.ts'
 import { notFound, ApiError } from '../../platform/errors.ts'
 import { pageSql, scopeSql } from '../../platform/keyset.ts'
@@ -138,13 +139,19 @@ export async function bookingsInTheWay(db: Queryable, listingId: string, checkIn
   return rows[0] ?? { live: false, lapsed: false }
 }
 
-/** Expires lapsed holds (all, or those of one listing overlapping a stay); returns them for their events. */
+/**
+ * Expires lapsed holds (all — but the test holds of partners whose test clock is ahead, which
+ * expireShiftedLapsedHolds takes at their partner's time — or those of one listing overlapping a
+ * stay, `now` being that listing's partner's time); returns them for their events.
+ */
 export async function expireLapsedHolds(db: Queryable, now: Date, options: { listingId?: string; checkIn?: string; checkOut?: string; limit?: number } = {}): Promise<BookingRow[]> {
   const params: unknown[] = [now]
   let where = `status = 'HELD' AND hold_expires_at <= $1`
   if (options.listingId) {
     params.push(options.listingId, options.checkIn, options.checkOut)
     where += ` AND listing_id = $2 AND stay && daterange($3::date, $4::date, '[)')`
+  } else {
+    where += ` AND NOT ${onShiftedTestClockSql('bookings')}`
   }
   params.push(options.limit ?? 500)
   const { rows } = await db.query<BookingRow>(
@@ -165,9 +172,50 @@ export async function markExpiringHolds(db: Queryable, now: Date, leadMs: number
   const { rows } = await db.query<BookingRow>(
     `UPDATE bookings b SET hold_expiring_notified_at = $1, version = b.version + 1
      WHERE b.id IN (SELECT id FROM bookings WHERE status = 'HELD' AND hold_expiring_notified_at IS NULL AND hold_expires_at > $1 AND hold_expires_at <= $2
+                      AND NOT ${onShiftedTestClockSql('bookings')}
                     ORDER BY hold_expires_at LIMIT $3 FOR UPDATE SKIP LOCKED)
      RETURNING ${BOOKING_COLUMNS}`,
     [now, new Date(now.getTime() + leadMs), limit],
+  )
+  return rows
+}
+
+/**
+ * The test holds of partners whose test clock is ahead (API.md §9), each with its partner's time
+ * (`$1`, real now, plus the offset): walked per such partner on bookings_test_holds_idx. `$2` is
+ * the limit; `condition` narrows by h.hold_expires_at.
+ */
+function shiftedHoldsSql(condition: string): string {
+  return `SELECT h.id, $1::timestamptz + c.offset_seconds * interval '1 second' AS partner_now
+     FROM test_clocks c JOIN bookings h ON h.partner_id = c.partner_id AND h.mode = 'test' AND h.status = 'HELD'
+     WHERE c.offset_seconds > 0 AND ${condition}
+     ORDER BY h.hold_expires_at LIMIT $2 FOR UPDATE OF h SKIP LOCKED`
+}
+
+/** expireLapsedHolds for the test holds of partners whose test clock is ahead, lapsed on that clock; updated_at is the partner's time. */
+export async function expireShiftedLapsedHolds(db: Queryable, now: Date, limit: number): Promise<BookingRow[]> {
+  const { rows } = await db.query<BookingRow>(
+    `UPDATE bookings b SET status = 'EXPIRED', expired_at = b.hold_expires_at, updated_at = s.partner_now, version = b.version + 1
+     FROM (${shiftedHoldsSql(`h.hold_expires_at <= $1::timestamptz + c.offset_seconds * interval '1 second'`)}) s
+     WHERE b.id = s.id
+     RETURNING ${BOOKING_COLUMNS}`,
+    [now, limit],
+  )
+  return rows
+}
+
+/**
+ * markExpiringHolds for the test holds of partners whose test clock is ahead: every hold not yet
+ * notified that lapses within `leadMs` of its partner's time — also one that lapsed already, when
+ * an advance jumped past its whole window — with that time (partner_now) for its event.
+ */
+export async function markShiftedExpiringHolds(db: Queryable, now: Date, leadMs: number, limit: number): Promise<(BookingRow & { partner_now: Date })[]> {
+  const { rows } = await db.query<BookingRow & { partner_now: Date }>(
+    `UPDATE bookings b SET hold_expiring_notified_at = s.partner_now, version = b.version + 1
+     FROM (${shiftedHoldsSql(`h.hold_expiring_notified_at IS NULL AND h.hold_expires_at <= $1::timestamptz + c.offset_seconds * interval '1 second' + $3::bigint * interval '1 millisecond'`)}) s
+     WHERE b.id = s.id
+     RETURNING ${BOOKING_COLUMNS}, s.partner_now`,
+    [now, limit, leadMs],
   )
   return rows
 }
@@ -252,3 +300,85 @@ export async function listBookings(db: Queryable, scope: Scope, filters: Booking
   const { rows } = await db.query<BookingRow & { _sort_key: string }>(sql, params)
   return rows
 }
+
+// ---- the External API's numbered pages (page/limit with a total) --------------------------------
+
+/** The External API's filters on bookings; dates already ISO (created_*) or YYYY-MM-DD (check_in_*). */
+export interface NumberedBookingFilters {
+  status?: BookingStatus[]
+  customer_id?: string
+  created_after?: string
+  created_before?: string
+  check_in_from?: string
+  check_in_to?: string
+  /** Of the booking's listing. */
+  country_code?: string
+  province_code?: string
+}
+
+function numberedFilterSql(filters: NumberedBookingFilters, params: unknown[], now: Date): string {
+  let where = filters.status && filters.status.length > 0 ? statusSql(filters.status, params, now) : ''
+  const simple: [keyof NumberedBookingFilters, string][] = [
+    ['customer_id', 'b.customer_id = $'],
+    ['created_after', 'b.created_at > $'],
+    ['created_before', 'b.created_at < $'],
+    ['check_in_from', 'b.check_in >= $'],
+    ['check_in_to', 'b.check_in <= $'],
+  ]
+  for (const [key, sql] of simple) {
+    if (filters[key] === undefined) continue
+    params.push(filters[key])
+    where += ` AND ${sql}${params.length}`
+  }
+  const place: string[] = []
+  for (const key of ['country_code', 'province_code'] as const) {
+    if (filters[key] === undefined) continue
+    params.push(filters[key])
+    place.push(`l.${key} = $${params.length}`)
+  }
+  if (place.length > 0) where += ` AND EXISTS (SELECT 1 FROM listings l WHERE l.id = b.listing_id AND ${place.join(' AND ')})`
+  return where
+}
+
+/**
+ * One page by number: the keyset walk of pageSql (per team, or partner-wide) for offset + limit + 1
+ * rows, of which the first `offset` are skipped by the outer query (pageSql ends with its LIMIT).
+ * The cost grows with the offset; a cursor (plan.after, offset 0) does not.
+ */
+export async function listBookingsNumbered(db: Queryable, scope: Scope, filters: NumberedBookingFilters, plan: ListPlan, offset: number, now: Date): Promise<(BookingRow & { _sort_key: string })[]> {
+  const params: unknown[] = []
+  const where = numberedFilterSql(filters, params, now)
+  const sql = pageSql({ from: 'bookings b', alias: 'b', columns: BOOKING_COLUMNS, scope, filters: where, params, plan: { ...plan, limit: offset + plan.limit } })
+  const { rows } = await db.query<BookingRow & { _sort_key: string }>(offset > 0 ? `${sql} OFFSET ${Math.trunc(offset)}` : sql, params)
+  return rows
+}
+
+const BOOKING_STATUS_LIST: BookingStatus[] = ['HELD', 'CONFIRMED', 'ISSUED', 'CANCELLED', 'EXPIRED']
+
+/**
+ * How many bookings match. With no filter but status, from list_counts (migration 0009: counts per
+ * team, mode and stored status, kept by triggers) plus a live count of the few HELD rows, split by
+ * whether their hold has lapsed (a lapsed one reads EXPIRED); any other filter counts live.
+ */
+export async function countBookingsNumbered(db: Queryable, scope: Scope, filters: NumberedBookingFilters, now: Date): Promise<number> {
+  const onlyStatus = Object.entries(filters).every(([key, value]) => key === 'status' || value === undefined)
+  if (!onlyStatus) {
+    // teams and mode only: the scope's teams are the caller's own (so its partner's), and without
+    // partner_id the (team_id, mode, created_at | check_in, id) indexes count index-only
+    const params: unknown[] = [scope.teamIds, scope.mode]
+    const where = numberedFilterSql(filters, params, now)
+    const { rows } = await db.query<{ n: string }>(`SELECT count(*) AS n FROM bookings b WHERE b.team_id = ANY($1) AND b.mode = $2${where}`, params)
+    return Number(rows[0]?.n ?? 0)
+  }
+  // the scope's teams are the caller's own: teams and mode suffice (the HELD count is index-only on bookings_held_scope_idx)
+  const statuses = filters.status && filters.status.length > 0 ? filters.status : BOOKING_STATUS_LIST
+  const stored = statuses.filter((s) => s !== 'HELD')
+  const { rows } = await db.query<{ n: string }>(
+    `SELECT (SELECT coalesce(sum(n), 0) FROM list_counts WHERE resource = 'bookings' AND team_id = ANY($1) AND mode = $2 AND status = ANY($3))
+          + (SELECT count(*) FILTER (WHERE hold_expires_at > $4) * $5 + count(*) FILTER (WHERE hold_expires_at <= $4) * $6
+             FROM bookings WHERE status = 'HELD' AND team_id = ANY($1) AND mode = $2) AS n`,
+    [scope.teamIds, scope.mode, stored, now, statuses.includes('HELD') ? 1 : 0, statuses.includes('EXPIRED') ? 1 : 0],
+  )
+  return Number(rows[0]?.n ?? 0)
+}
+

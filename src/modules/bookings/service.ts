@@ -2,6 +2,9 @@ import type { Scope } from '../../platform/keyset.ts'
 import type { CursorCodec } from '../../platform/cursor.ts'
 import { planList, toPage } from '../../platform/pagination.ts'
 import type { ListSpec, Page } from '../../platform/pagination.ts'
+import { numberedPage } from '../../platform/numbered-pages.ts'
+import { nowIn, todayIn } from '../test-clock/now.ts'
+import type { NumberedPage, NumberedQuery } from '../../platform/numbered-pages.ts'
 import { findCustomer } from '../customers/repository.ts'
 import type { Clock } from '../../platform/clock.ts'
 import { MAX_STAY_NIGHTS, addDays, checkRange, isCalendarDate } from '../../platform/dates.ts'
@@ -18,6 +21,7 @@ import type { EventType } from '../events/service.ts'
 import { findListing, lockListingWithCustomer } from '../listings/repository.ts'
 import type { ListingRow } from '../listings/repository.ts'
 import * as repo from './repository.ts'
+import { refuseSandboxBooking, sandboxListingFor } from '../sandbox/magic-values.ts'
 import type { BookingFilters, BookingRow, GuestDetails } from './repository.ts'
 import { BOOKING_STATUSES, BookingSchema } from './schemas.ts'
 import type { BookingStatus, CreateBookingInput, GuestDetailsInput, StayInput } from './schemas.ts'
@@ -148,8 +152,24 @@ async function priceStay(tx: Queryable, listing: ListingRow, stay: { checkIn: st
   return { nights, totalMinor }
 }
 
-async function bookingEvent(tx: Queryable, row: BookingRow, type: EventType, now: Date): Promise<void> {
-  await recordEvent(tx, { partnerId: row.partner_id, teamId: row.team_id, mode: row.mode, type, resourceType: 'booking', resourceId: row.id, sequence: row.version, data: bookingOf(row, now), now })
+/** snapshotAt: when the event's snapshot is taken, if not `now` (a late hold_expiring shows the hold as it was before it lapsed). */
+async function bookingEvent(tx: Queryable, row: BookingRow, type: EventType, now: Date, snapshotAt: Date = now): Promise<void> {
+  await recordEvent(tx, { partnerId: row.partner_id, teamId: row.team_id, mode: row.mode, type, resourceType: 'booking', resourceId: row.id, sequence: row.version, data: bookingOf(row, snapshotAt), now })
+}
+
+/**
+ * booking.hold_expiring for the test holds of partners whose test clock is ahead, at each partner's
+ * time. An advance can jump past a hold's whole window: the hold still gets its hold_expiring
+ * (before its booking.expired, which the sweeper writes after this in the same transaction), so a
+ * partner rehearsing a lapse sees both, in order; that late event's snapshot shows the hold HELD.
+ */
+async function warnShiftedHolds(tx: Queryable, now: Date, limit: number): Promise<number> {
+  if (limit <= 0) return 0
+  const rows = await repo.markShiftedExpiringHolds(tx, now, HOLD_EXPIRING_LEAD_MINUTES * 60_000, limit)
+  for (const row of rows) {
+    await bookingEvent(tx, row, 'booking.hold_expiring', row.partner_now, new Date(Math.min(row.partner_now.getTime(), row.hold_expires_at.getTime() - 1)))
+  }
+  return rows.length
 }
 
 function invalidTransition(status: BookingStatus, action: string, allowedFrom: BookingStatus[]): ApiError {
@@ -212,8 +232,21 @@ export class BookingService {
     const { db, clock, cursors } = this.#deps
     if (!cursors) throw new Error('BookingService was built without a cursor codec; lists need one')
     const plan = planList(bookingSpec, query, scope, filters, cursors)
-    const now = clock.now()
+    const now = nowIn(clock, scope)
     return { page: toPage(await repo.listBookings(db, scope, filters, plan, now), plan, cursors, (row) => bookingOf(row, now)), fields: plan.fields }
+  }
+
+  /** The External API's page/limit list: a page by number or by cursor, with the total (platform/numbered-pages.ts). */
+  listNumbered(scope: Scope, query: NumberedQuery, filters: repo.NumberedBookingFilters): Promise<NumberedPage<Booking>> {
+    const { db, clock, cursors } = this.#deps
+    if (!cursors) throw new Error('BookingService was built without a cursor codec; lists need one')
+    // a test-mode scope reads on its partner's test clock (a hold lapses on that time)
+    const now = nowIn(clock, scope)
+    return numberedPage({ ...bookingSpec, resource: 'external_bookings' }, query, scope, filters, cursors, {
+      rows: (plan, offset) => repo.listBookingsNumbered(db, scope, filters, plan, offset, now),
+      total: () => repo.countBookingsNumbered(db, scope, filters, now),
+      present: (row) => bookingOf(row, now),
+    })
   }
 
   constructor(deps: BookingServiceDeps) {
@@ -222,7 +255,8 @@ export class BookingService {
 
   async create(scope: Scope, input: CreateBookingInput): Promise<Booking> {
     const { db, clock, holdMinutes } = this.#deps
-    const now = clock.now()
+    // test mode runs on the partner's test clock: the hold lapses, and "today" is, on that time
+    const now = nowIn(clock, scope)
     if (input.external_system && !input.external_booking_id) {
       throw new ApiError('EXTERNAL_BOOKING_ID_REQUIRED', 'external_booking_id is required when external_system is given.', { fields: [{ field: 'external_booking_id', location: 'body', code: 'required', message: 'is required with external_system' }] })
     }
@@ -232,6 +266,9 @@ export class BookingService {
     checkExpectedTotal(errors, input.expected_total)
     const guestDetails = guestDetailsOf(input.guest_details, errors, 'guest_details.')
     errors.throwIfAny()
+    // a test-mode magic listing (GET /v1/sandbox) refuses as a real one would, writing nothing
+    const magic = sandboxListingFor(scope, input.listing_id)
+    if (magic) return refuseSandboxBooking(db, scope, magic, input)
 
     return db.transaction(async (tx) => {
       // lock the listing: its bookings are made one at a time, so the exclusion constraint only ever
@@ -284,7 +321,7 @@ export class BookingService {
   async get(scope: Scope, id: string): Promise<Booking> {
     const row = await repo.findBooking(this.#deps.db, scope, id)
     if (!row) throw notFound('booking')
-    return bookingOf(row, this.#deps.clock.now())
+    return bookingOf(row, nowIn(this.#deps.clock, scope))
   }
 
   /** Runs one state change on a locked booking, with its event, in one transaction. */
@@ -295,7 +332,7 @@ export class BookingService {
     precondition?: (current: Booking) => void,
   ): Promise<Booking> {
     const { db, clock } = this.#deps
-    const now = clock.now()
+    const now = nowIn(clock, scope)
     return db.transaction(async (tx) => {
       const current = await repo.findBooking(tx, scope, id, true)
       if (!current) throw notFound('booking')
@@ -356,7 +393,7 @@ export class BookingService {
 
   replaceStay(scope: Scope, id: string, input: StayInput, precondition: (current: Booking) => void): Promise<Booking> {
     const errors = new FieldErrors()
-    checkStay(errors, input.check_in, input.check_out, this.#deps.clock.now().toISOString().slice(0, 10))
+    checkStay(errors, input.check_in, input.check_out, todayIn(this.#deps.clock, scope))
     checkExpectedTotal(errors, input.expected_total)
     errors.throwIfAny()
     return this.#change(
@@ -382,25 +419,36 @@ export class BookingService {
     )
   }
 
-  /** booking.hold_expiring for holds lapsing within HOLD_EXPIRING_LEAD_MINUTES (any tenant), once each; returns how many. */
+  /**
+   * booking.hold_expiring for holds lapsing within HOLD_EXPIRING_LEAD_MINUTES (any tenant), once
+   * each; returns how many. Test holds of partners whose test clock is ahead go by that clock.
+   */
   async notifyExpiringHolds(limit = 500): Promise<number> {
     const { db, clock } = this.#deps
     const now = clock.now()
     return db.transaction(async (tx) => {
       const rows = await repo.markExpiringHolds(tx, now, HOLD_EXPIRING_LEAD_MINUTES * 60_000, limit)
       for (const row of rows) await bookingEvent(tx, row, 'booking.hold_expiring', now)
-      return rows.length
+      return rows.length + (await warnShiftedHolds(tx, now, limit - rows.length))
     })
   }
 
-  /** The sweeper's pass: expire lapsed holds (any tenant) with their events; returns how many. */
+  /**
+   * The sweeper's pass: expire lapsed holds (any tenant) with their events; returns how many. Test
+   * holds of partners whose test clock is ahead lapse on that clock, and are stamped with its time.
+   */
   async expireLapsed(limit = 500): Promise<number> {
     const { db, clock } = this.#deps
     const now = clock.now()
     return db.transaction(async (tx) => {
       const rows = await repo.expireLapsedHolds(tx, now, { limit })
       for (const row of rows) await bookingEvent(tx, row, 'booking.expired', now)
-      return rows.length
+      if (rows.length >= limit) return rows.length
+      // earliest first in both, so a hold expired here got its hold_expiring first (here or before)
+      await warnShiftedHolds(tx, now, limit - rows.length)
+      const shifted = await repo.expireShiftedLapsedHolds(tx, now, limit - rows.length)
+      for (const row of shifted) await bookingEvent(tx, row, 'booking.expired', row.updated_at)
+      return rows.length + shifted.length
     })
   }
 }

@@ -1,5 +1,6 @@
 import type { Scope } from '../../platform/keyset.ts'
 import type { Clock } from '../../platform/clock.ts'
+import { nowIn } from '../test-clock/now.ts'
 import type { Db } from '../../platform/db.ts'
 import { ApiError, FieldErrors, notFound, textField } from '../../platform/errors.ts'
 import { newId } from '../../platform/ids.ts'
@@ -101,7 +102,7 @@ export class CustomerService {
     const teamId = teamForCreate(scope, input.team_id, errors)
     const values = validatedValues(input, errors)
     errors.throwIfAny()
-    const now = this.#clock.now()
+    const now = nowIn(this.#clock, scope)
     return this.#db.transaction(async (tx) => {
       const row = await repo.insertCustomer(tx, { id: newId('customer'), partnerId: scope.partnerId, teamId, mode: scope.mode, now, ...values })
       const customer = customerOf(row)
@@ -120,7 +121,7 @@ export class CustomerService {
     const errors = new FieldErrors()
     const values = validatedValues(input, errors)
     errors.throwIfAny()
-    const now = this.#clock.now()
+    const now = nowIn(this.#clock, scope)
     return this.#db.transaction(async (tx) => {
       const current = await repo.findCustomer(tx, scope, id, true)
       if (!current) throw notFound('customer')
@@ -134,7 +135,7 @@ export class CustomerService {
 
   /** Deletes a customer without live bookings; past bookings keep their customer_id. */
   async delete(scope: Scope, id: string): Promise<void> {
-    const now = this.#clock.now()
+    const now = nowIn(this.#clock, scope)
     await this.#db.transaction(async (tx) => {
       const current = await repo.findCustomer(tx, scope, id, true)
       if (!current) throw notFound('customer')

@@ -1,4 +1,5 @@
 import type { Clock } from '../../platform/clock.ts'
+import { nowIn } from '../test-clock/now.ts'
 import type { CursorCodec } from '../../platform/cursor.ts'
 import type { Db } from '../../platform/db.ts'
 import { ApiError, FieldErrors, notFound, parseCommaList } from '../../platform/errors.ts'
@@ -104,7 +105,7 @@ export class EventService {
       if (!anchor) throw new ApiError('VALIDATION_ERROR', 'after names no event visible to this token.', { fields: [{ field: 'after', location: 'query', code: 'not_found', message: 'no such event' }] })
       plan.after = { key: anchor._sort_key, id: anchor.id }
     }
-    const retentionStart = new Date(clock.now().getTime() - RETENTION_DAYS * 86_400_000)
+    const retentionStart = new Date(nowIn(clock, scope).getTime() - RETENTION_DAYS * 86_400_000)
     const rows = await listEvents(db, scope, { event_type: eventTypes, created_after: query.created_after, created_before: query.created_before, retention_start: retentionStart }, plan)
     return { page: toPage(rows, plan, cursors, toEvent), fields: plan.fields }
   }

@@ -1,4 +1,5 @@
 import type { Clock } from '../../platform/clock.ts'
+import { nowIn } from '../test-clock/now.ts'
 import type { CursorCodec } from '../../platform/cursor.ts'
 import { addDays, isCalendarDate } from '../../platform/dates.ts'
 import type { Db, Queryable } from '../../platform/db.ts'
@@ -248,7 +249,7 @@ export class InvoiceService {
   /** A manual invoice for a customer (optionally for one of their bookings), issued now, OPEN. */
   async create(scope: Scope, input: CreateInvoiceInput): Promise<Invoice> {
     const { db, clock } = this.#deps
-    const now = clock.now()
+    const now = nowIn(clock, scope)
     const today = now.toISOString().slice(0, 10)
     const errors = new FieldErrors()
     const { currency, lines, totalMinor } = linesOf(input, errors)
@@ -292,7 +293,7 @@ export class InvoiceService {
   /** OPEN → VOID, only while nothing is paid on it net (refund first): 409 naming the amount otherwise. */
   async void(scope: Scope, id: string, reason: string | null): Promise<Invoice> {
     const { db, clock } = this.#deps
-    const now = clock.now()
+    const now = nowIn(clock, scope)
     return db.transaction(async (tx) => {
       const current = await repo.findInvoice(tx, scope, id, true)
       if (!current) throw notFound('invoice')

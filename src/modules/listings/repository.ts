@@ -161,3 +161,53 @@ export async function searchAvailable(
   const { rows } = await db.query<ListingRow & { _sort_key: string }>(pageSql({ from: 'listings l', alias: 'l', columns: COLUMNS, scope, filters: where, params, plan }), params)
   return rows
 }
+
+// ---- the External API's numbered pages (page/limit with a total) --------------------------------
+
+/** The External API's filters on listings (created_* already ISO). */
+export interface NumberedListingFilters {
+  state?: string[]
+  country_code?: string
+  province_code?: string
+  created_after?: string
+  created_before?: string
+}
+
+function numberedFilterSql(filters: NumberedListingFilters, params: unknown[]): string {
+  let where = filterSql({ state: filters.state, country_code: filters.country_code, province_code: filters.province_code }, params)
+  if (filters.created_after !== undefined) {
+    params.push(filters.created_after)
+    where += ` AND l.created_at > $${params.length}`
+  }
+  if (filters.created_before !== undefined) {
+    params.push(filters.created_before)
+    where += ` AND l.created_at < $${params.length}`
+  }
+  return where
+}
+
+/** One page by number: the keyset walk for offset + limit + 1 rows, the first `offset` skipped (pageSql ends with its LIMIT). */
+export async function listListingsNumbered(db: Queryable, scope: Scope, filters: NumberedListingFilters, plan: ListPlan, offset: number): Promise<(ListingRow & { _sort_key: string })[]> {
+  const params: unknown[] = []
+  const where = numberedFilterSql(filters, params)
+  const sql = pageSql({ from: 'listings l', alias: 'l', columns: COLUMNS, scope, filters: where, params, plan: { ...plan, limit: offset + plan.limit } })
+  const { rows } = await db.query<ListingRow & { _sort_key: string }>(offset > 0 ? `${sql} OFFSET ${Math.trunc(offset)}` : sql, params)
+  return rows
+}
+
+/** How many listings match: from list_counts (migration 0009) when only state narrows, else counted live. */
+export async function countListingsNumbered(db: Queryable, scope: Scope, filters: NumberedListingFilters): Promise<number> {
+  const onlyState = Object.entries(filters).every(([key, value]) => key === 'state' || value === undefined)
+  if (!onlyState) {
+    // teams and mode only: the scope's teams are the caller's own (so its partner's)
+    const params: unknown[] = [scope.teamIds, scope.mode]
+    const where = numberedFilterSql(filters, params)
+    const { rows } = await db.query<{ n: string }>(`SELECT count(*) AS n FROM listings l WHERE l.team_id = ANY($1) AND l.mode = $2${where}`, params)
+    return Number(rows[0]?.n ?? 0)
+  }
+  const { rows } = await db.query<{ n: string }>(
+    `SELECT coalesce(sum(n), 0) AS n FROM list_counts WHERE resource = 'listings' AND team_id = ANY($1) AND mode = $2 AND ($3::text[] IS NULL OR status = ANY($3))`,
+    [scope.teamIds, scope.mode, filters.state && filters.state.length > 0 ? filters.state : null],
+  )
+  return Number(rows[0]?.n ?? 0)
+}

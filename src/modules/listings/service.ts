@@ -2,10 +2,13 @@ import type { CursorCodec } from '../../platform/cursor.ts'
 import { MAX_STAY_NIGHTS, checkRange } from '../../platform/dates.ts'
 import { planList, teamForCreate, toPage } from '../../platform/pagination.ts'
 import type { ListSpec, Page } from '../../platform/pagination.ts'
+import { numberedPage } from '../../platform/numbered-pages.ts'
+import type { NumberedPage, NumberedQuery } from '../../platform/numbered-pages.ts'
 import { quoteOf } from './pricing.ts'
 import type { Quote } from './pricing.ts'
 import type { Scope } from '../../platform/keyset.ts'
 import type { Clock } from '../../platform/clock.ts'
+import { nowIn } from '../test-clock/now.ts'
 import { addDays } from '../../platform/dates.ts'
 import type { Db } from '../../platform/db.ts'
 import { ApiError, FieldErrors, notFound, parseCommaList, textField } from '../../platform/errors.ts'
@@ -14,6 +17,7 @@ import { isCurrency, parseAmount } from '../../platform/money.ts'
 import { isCountryCode, isSubdivisionCode, isTimeZone } from '../../platform/reference-data.ts'
 import { recordEvent } from '../events/repository.ts'
 import * as repo from './repository.ts'
+import { sandboxCalendar, sandboxListingFor } from '../sandbox/magic-values.ts'
 import type { ListingRow, ListingValues } from './repository.ts'
 import { LISTING_STATES, ListingSchema } from './schemas.ts'
 import type { CreateListingInput, ReplaceListingInput } from './schemas.ts'
@@ -173,7 +177,7 @@ export class ListingService {
     const teamId = teamForCreate(scope, input.team_id, errors)
     const values = validatedValues(input, errors)
     errors.throwIfAny()
-    const now = this.#clock.now()
+    const now = nowIn(this.#clock, scope)
     return this.#db.transaction(async (tx) => {
       const row = await repo.insertListing(tx, { id: newId('listing'), partnerId: scope.partnerId, teamId, mode: scope.mode, now, ...values })
       const listing = listingOf(row)
@@ -183,6 +187,8 @@ export class ListingService {
   }
 
   async get(scope: Scope, id: string): Promise<Listing> {
+    const magic = sandboxListingFor(scope, id)
+    if (magic) return magic
     const row = await repo.findListing(this.#db, scope, id)
     if (!row) throw notFound('listing')
     return listingOf(row)
@@ -192,7 +198,7 @@ export class ListingService {
     const errors = new FieldErrors()
     const values = validatedValues(input, errors)
     errors.throwIfAny()
-    const now = this.#clock.now()
+    const now = nowIn(this.#clock, scope)
     return this.#db.transaction(async (tx) => {
       const current = await repo.findListing(tx, scope, id, true)
       if (!current) throw notFound('listing')
@@ -207,7 +213,7 @@ export class ListingService {
 
   /** DELETE archives: the listing stays readable and is never bookable again. Idempotent. */
   async archive(scope: Scope, id: string): Promise<void> {
-    const now = this.#clock.now()
+    const now = nowIn(this.#clock, scope)
     await this.#db.transaction(async (tx) => {
       const current = await repo.findListing(tx, scope, id, true)
       if (!current) throw notFound('listing')
@@ -231,6 +237,15 @@ export class ListingService {
     return { page: toPage(await repo.listListings(this.#db, scope, filters, plan), plan, this.#cursors, listingOf), fields: plan.fields }
   }
 
+  /** The External API's page/limit list: a page by number or by cursor, with the total (platform/numbered-pages.ts). */
+  listNumbered(scope: Scope, query: NumberedQuery, filters: repo.NumberedListingFilters): Promise<NumberedPage<Listing>> {
+    return numberedPage({ ...listingSpec, resource: 'external_listings' }, query, scope, filters, this.#cursors, {
+      rows: (plan, offset) => repo.listListingsNumbered(this.#db, scope, filters, plan, offset),
+      total: () => repo.countListingsNumbered(this.#db, scope, filters),
+      present: (row) => listingOf(row),
+    })
+  }
+
   /** Bookable listings for a stay (active, room for the guests, no live booking in the way), each with its quote. */
   async searchAvailability(scope: Scope, query: AvailabilityQuery): Promise<Page<{ listing: Listing; quote: Quote }>> {
     const errors = new FieldErrors()
@@ -238,7 +253,7 @@ export class ListingService {
     errors.throwIfAny()
     const search = { check_in: query.check_in, check_out: query.check_out, guests: query.guests, country_code: query.country_code, province_code: query.province_code, q: query.q }
     const plan = planList(availabilitySpec, { limit: query.limit, cursor: query.cursor, sort: 'created_at' }, scope, search, this.#cursors)
-    const rows = await repo.searchAvailable(this.#db, scope, search, plan, this.#clock.now())
+    const rows = await repo.searchAvailable(this.#db, scope, search, plan, nowIn(this.#clock, scope))
     return toPage(rows, plan, this.#cursors, (row) => ({ listing: listingOf(row), quote: quoteOf(row, { check_in: query.check_in, check_out: query.check_out, guests: query.guests }) }))
   }
 
@@ -246,9 +261,11 @@ export class ListingService {
     const errors = new FieldErrors()
     checkRange(errors, 'from', from, 'to', to, MAX_CALENDAR_NIGHTS)
     errors.throwIfAny()
+    const magic = sandboxListingFor(scope, id)
+    if (magic) return sandboxCalendar(magic, from, to)
     const row = await repo.findListing(this.#db, scope, id)
     if (!row) throw notFound('listing')
-    const booked = await repo.bookedRanges(this.#db, id, from, to, this.#clock.now())
+    const booked = await repo.bookedRanges(this.#db, id, from, to, nowIn(this.#clock, scope))
     const nights: CalendarNight[] = []
     for (let date = from; date < to; date = addDays(date, 1)) {
       const taken = booked.some((b) => b.check_in <= date && date < b.check_out)

@@ -1,4 +1,5 @@
 import type { Clock } from '../../platform/clock.ts'
+import { nowIn } from '../test-clock/now.ts'
 import type { CursorCodec } from '../../platform/cursor.ts'
 import type { Db, Queryable } from '../../platform/db.ts'
 import { ApiError, FieldErrors, notFound, parseCommaList } from '../../platform/errors.ts'
@@ -132,7 +133,7 @@ export class PaymentService {
    */
   async create(scope: Scope, input: CreatePaymentInput): Promise<Payment> {
     const { db, clock } = this.#deps
-    const now = clock.now()
+    const now = nowIn(clock, scope)
     const errors = new FieldErrors()
     if (!isCurrency(input.amount.currency)) errors.add('amount.currency', 'iso4217', 'is not an ISO 4217 currency code')
     const receivedAt = input.received_at ? new Date(input.received_at) : now
@@ -192,7 +193,7 @@ export class PaymentService {
    */
   async refund(scope: Scope, id: string, input: RefundInput): Promise<Payment> {
     const { db, clock } = this.#deps
-    const now = clock.now()
+    const now = nowIn(clock, scope)
     if (input.amount && !isCurrency(input.amount.currency)) new FieldErrors().add('amount.currency', 'iso4217', 'is not an ISO 4217 currency code').throwIfAny()
     return db.transaction(async (tx) => {
       const payment = await repo.findPayment(tx, scope, id, true)

@@ -1,4 +1,5 @@
 import type { Clock } from '../../platform/clock.ts'
+import { nowIn } from '../test-clock/now.ts'
 import { daysBetween, isCalendarDate } from '../../platform/dates.ts'
 import type { Queryable } from '../../platform/db.ts'
 import { ApiError, FieldErrors } from '../../platform/errors.ts'
@@ -281,7 +282,7 @@ export class ReportService {
    */
   async open(scope: Scope, request: ReportRequest): Promise<OpenReport> {
     const { db, clock } = this.#deps
-    const now = clock.now()
+    const now = nowIn(clock, scope)
     const plan = planPeriods(request.from, request.to, request.time)
     const spec: ReportSqlSpec = { type: request.type, from: request.from, to: request.to, plan, entity: request.entity, currency: request.currency, now }
     const header: ReportHeader = {

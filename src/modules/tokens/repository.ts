@@ -42,6 +42,8 @@ export interface SecretLookupRow {
   partner_team_count: number
   /** The partner's rate-limit overrides, bucket → per minute (cached with the token). */
   rate_limits: Record<string, number> | null
+  /** Test tokens: how far the partner's test clock runs ahead, in seconds (always 0 for live tokens). */
+  test_clock_offset_seconds: number
 }
 
 const TOKEN_COLUMNS = `t.id, t.partner_id, t.user_id, t.name, t.mode, t.team_ids, t.scopes, t.display_prefix,
@@ -57,7 +59,9 @@ export async function findSecretByLookup(db: Queryable, lookup: string): Promise
           FROM user_teams ut JOIN teams tm ON tm.id = ut.team_id
          WHERE ut.user_id = t.user_id AND ut.team_id = ANY(t.team_ids)) AS teams,
        (SELECT count(*)::int FROM teams pt WHERE pt.partner_id = t.partner_id) AS partner_team_count,
-       (SELECT json_object_agg(r.bucket, r.limit_per_minute) FROM partner_rate_limits r WHERE r.partner_id = t.partner_id) AS rate_limits
+       (SELECT json_object_agg(r.bucket, r.limit_per_minute) FROM partner_rate_limits r WHERE r.partner_id = t.partner_id) AS rate_limits,
+       -- a live token never reads the test clock (CASE runs the look-up for test tokens only)
+       CASE WHEN t.mode = 'test' THEN coalesce((SELECT c.offset_seconds FROM test_clocks c WHERE c.partner_id = t.partner_id), 0) ELSE 0 END AS test_clock_offset_seconds
      FROM token_secrets s
      JOIN tokens t ON t.id = s.token_id
      JOIN users u ON u.id = t.user_id

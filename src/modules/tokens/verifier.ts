@@ -37,6 +37,12 @@ export interface AuthContext {
   teams: { id: string; name: string }[]
   /** Requests a minute per bucket: the defaults with the partner's overrides applied. */
   rateLimits: Record<Bucket, number>
+  /**
+   * Test tokens: how far the partner's test clock runs ahead of real time, in seconds (API.md §9);
+   * 0 for live tokens. Cached with the token: an advance reaches this instance's cache at once
+   * (testClockSeen) and other instances within cacheTtlSeconds.
+   */
+  testClockOffsetSeconds: number
 }
 
 interface CacheEntry {
@@ -133,6 +139,20 @@ export class TokenVerifier {
     this.#keysByToken.delete(tokenId)
   }
 
+  /**
+   * A partner's test clock was advanced (or read further ahead than cached) through this instance:
+   * its cached test-token contexts take the new offset at once, without a new verification. The
+   * clock only moves forward, so an older offset never replaces a newer one.
+   */
+  testClockSeen(partnerId: string, offsetSeconds: number): void {
+    for (const entry of this.#cache.values()) {
+      const context = entry.context
+      if (context.partnerId === partnerId && context.mode === 'test' && context.testClockOffsetSeconds < offsetSeconds) {
+        entry.context = { ...context, testClockOffsetSeconds: offsetSeconds }
+      }
+    }
+  }
+
   // Concurrent first requests with the same new token share one verification (one Argon2id run).
   #verifyOnce(key: string, secret: string, lookup: string, clientAddress: string): Promise<CacheEntry> {
     let pending = this.#inFlight.get(key)
@@ -173,6 +193,7 @@ export class TokenVerifier {
         userEmail: row.user_email,
         teams: row.teams,
         rateLimits: { ...DEFAULT_LIMITS_PER_MINUTE, ...(row.rate_limits ?? {}) },
+        testClockOffsetSeconds: row.mode === 'test' ? row.test_clock_offset_seconds : 0,
       },
       cachedAtMs: this.#options.clock.now().getTime(),
       secretValidUntilMs: row.valid_until ? row.valid_until.getTime() : null,

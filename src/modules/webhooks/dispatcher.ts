@@ -6,7 +6,7 @@ import { findEventById } from '../events/repository.ts'
 import type { Event } from '../events/service.ts'
 import { toEvent } from '../events/service.ts'
 import * as repo from './repository.ts'
-import type { DeliveryRow, EndpointRow } from './repository.ts'
+import type { ClaimedDelivery, EndpointRow } from './repository.ts'
 import { DISABLE_AFTER_FAILING_MS, nextAttemptAt, parseRetryAfter } from './schedule.ts'
 import { checkTargetUrl, guardedLookup } from './targets.ts'
 import { disableAndRecord } from './service.ts'
@@ -87,7 +87,7 @@ export class Dispatcher {
     await this.#agent.close()
   }
 
-  #start(delivery: DeliveryRow & { attempt: number }): void {
+  #start(delivery: ClaimedDelivery): void {
     const endpointId = delivery.endpoint_id
     this.#inFlight.set(endpointId, (this.#inFlight.get(endpointId) ?? 0) + 1)
     this.#total++
@@ -107,8 +107,12 @@ export class Dispatcher {
     this.#running.add(run)
   }
 
-  async #attempt(delivery: DeliveryRow & { attempt: number }): Promise<void> {
-    const { db, clock } = this.#o
+  async #attempt(delivery: ClaimedDelivery): Promise<void> {
+    const { db } = this.#o
+    // the delivery's own time: its partner's test clock in test mode (attempts, retries and the
+    // failing streak follow it); signatures stay on real time (#send), as receivers check them
+    const offsetMs = delivery.clock_offset_seconds * 1000
+    const clock = { now: () => new Date(this.#o.clock.now().getTime() + offsetMs) }
     const [endpoint, eventRow] = await Promise.all([repo.findEndpointById(db, delivery.endpoint_id), findEventById(db, delivery.event_id)])
     const at = clock.now()
     if (!endpoint || !eventRow) return // deleted since the claim (cascade): nothing to deliver
@@ -137,7 +141,8 @@ export class Dispatcher {
       this.#o.metrics?.outcome('disabled')
       return
     }
-    const retryAfter = result.status === 429 || result.status === 503 ? parseRetryAfter(result.retryAfter, now) : null
+    // an HTTP-date Retry-After is the receiver's real time
+    const retryAfter = result.status === 429 || result.status === 503 ? parseRetryAfter(result.retryAfter, this.#o.clock.now()) : null
     const next = nextAttemptAt(delivery.attempt, now, retryAfter)
     const error = result.error ?? `HTTP ${result.status}`
     await db.transaction(async (tx) => {

@@ -217,33 +217,42 @@ const DELIVERY_COLUMNS = `d.id, d.endpoint_id, d.event_id, d.partner_id, d.mode,
  * the dispatchers' clocks: hosts running dispatchers keep their clocks in sync (NTP), far inside
  * the lease. A disabled endpoint's deliveries wait (enabling it again resumes them).
  */
-export async function claimDue(db: Queryable, now: Date, leaseUntil: Date, limit: number, perEndpoint: number, inFlight: Map<string, number>): Promise<(DeliveryRow & { attempt: number })[]> {
-  const { rows } = await db.query<DeliveryRow & { attempt: number }>(
+export async function claimDue(db: Queryable, now: Date, leaseUntil: Date, limit: number, perEndpoint: number, inFlight: Map<string, number>): Promise<ClaimedDelivery[]> {
+  // A test endpoint's deliveries fall due on its partner's test clock (API.md §9): its due bound is
+  // real now plus the partner's offset, still a bound on the endpoint's (endpoint_id,
+  // next_attempt_at) index walk. Live endpoints never read test_clocks (CASE); leases stay real time.
+  const { rows } = await db.query<ClaimedDelivery>(
     `WITH ready AS (
-       SELECT w.id AS endpoint_id, $4::int - coalesce(busy.n, 0) AS slots
+       SELECT w.id AS endpoint_id, $4::int - coalesce(busy.n, 0) AS slots,
+         CASE WHEN w.mode = 'test' THEN coalesce((SELECT tc.offset_seconds FROM test_clocks tc WHERE tc.partner_id = w.partner_id), 0) ELSE 0 END AS offset_seconds
        FROM webhook_endpoints w
        LEFT JOIN unnest($5::text[], $6::int[]) AS busy(endpoint_id, n) ON busy.endpoint_id = w.id
        WHERE w.enabled AND $4::int - coalesce(busy.n, 0) > 0
      ), due AS (
-       SELECT c.id FROM ready r CROSS JOIN LATERAL (
-         SELECT d.id, d.next_attempt_at FROM webhook_deliveries d
-         WHERE d.endpoint_id = r.endpoint_id AND d.status = 'PENDING' AND d.next_attempt_at <= $1 AND (d.lease_until IS NULL OR d.lease_until <= $1)
+       SELECT c.id, c.offset_seconds FROM ready r CROSS JOIN LATERAL (
+         SELECT d.id, d.next_attempt_at, r.offset_seconds FROM webhook_deliveries d
+         WHERE d.endpoint_id = r.endpoint_id AND d.status = 'PENDING' AND d.next_attempt_at <= $1::timestamptz + r.offset_seconds * interval '1 second'
+           AND (d.lease_until IS NULL OR d.lease_until <= $1)
            AND NOT EXISTS (SELECT 1 FROM webhook_deliveries p WHERE p.endpoint_id = d.endpoint_id AND p.resource_id = d.resource_id
                            AND p.status = 'PENDING' AND p.sequence < d.sequence)
          ORDER BY d.next_attempt_at, d.id
          LIMIT r.slots
          FOR UPDATE SKIP LOCKED
        ) c
+       -- a test clock ahead puts its partner's deliveries behind those due on real time, never ahead of them
        ORDER BY c.next_attempt_at, c.id
        LIMIT $3
      )
-     UPDATE webhook_deliveries d SET lease_until = $2, attempts = d.attempts + 1, updated_at = $1
+     UPDATE webhook_deliveries d SET lease_until = $2, attempts = d.attempts + 1, updated_at = $1::timestamptz + due.offset_seconds * interval '1 second'
      FROM due WHERE d.id = due.id
-     RETURNING ${DELIVERY_COLUMNS}, d.attempts AS attempt`,
+     RETURNING ${DELIVERY_COLUMNS}, d.attempts AS attempt, due.offset_seconds AS clock_offset_seconds`,
     [now, leaseUntil, limit, perEndpoint, [...inFlight.keys()], [...inFlight.values()]],
   )
   return rows
 }
+
+/** A claimed delivery: its attempt number, and how far its partner's clock runs ahead (test mode; 0 for live). */
+export type ClaimedDelivery = DeliveryRow & { attempt: number; clock_offset_seconds: number }
 
 /** When the next delivery falls due (to sleep until then), or null. */
 export async function nextDueAt(db: Queryable): Promise<Date | null> {

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto'
 import type { Clock } from '../../platform/clock.ts'
+import { nowIn } from '../test-clock/now.ts'
 import type { CursorCodec } from '../../platform/cursor.ts'
 import type { Db, Queryable } from '../../platform/db.ts'
 import { ApiError, FieldErrors, notFound, parseCommaList } from '../../platform/errors.ts'
@@ -190,7 +191,7 @@ export class WebhookService {
     const values = this.#values(scope, input, errors)
     errors.throwIfAny()
     const secret = newSecret()
-    const now = this.#clock.now()
+    const now = nowIn(this.#clock, scope)
     const row = await this.#db.transaction(async (tx) => {
       // one creation at a time per partner and mode, so two racing creations cannot pass the limit together
       await tx.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`webhooks:${scope.partnerId}:${scope.mode}`])
@@ -213,7 +214,7 @@ export class WebhookService {
   }
 
   async replace(scope: Scope, id: string, input: WebhookInput, checkPrecondition: (current: Webhook) => void): Promise<Webhook> {
-    const now = this.#clock.now()
+    const now = nowIn(this.#clock, scope)
     return this.#db.transaction(async (tx) => {
       const current = await repo.findEndpoint(tx, scope, id, true)
       // team_ids is checked against the token: an id it cannot see is a 404 first, whatever the body
@@ -234,6 +235,7 @@ export class WebhookService {
 
   /** A new secret, shown once; the old one keeps signing beside it for graceSeconds (≤ 24 h). */
   async rotateSecret(scope: Scope, id: string, graceSeconds: number): Promise<{ webhook: Webhook; secret: string }> {
+    // real time even in test mode: the grace is compared with the dispatcher's signing time, which is real (receivers check it)
     const now = this.#clock.now()
     const secret = newSecret()
     const row = await this.#db.transaction(async (tx) => {
@@ -246,7 +248,7 @@ export class WebhookService {
 
   /** Sends a webhook.test event to this endpoint only; returns the delivery. */
   async test(scope: Scope, id: string): Promise<Delivery> {
-    const now = this.#clock.now()
+    const now = nowIn(this.#clock, scope)
     return this.#db.transaction(async (tx) => {
       const current = await repo.findEndpoint(tx, scope, id, true)
       if (!current) throw notFound('webhook')
@@ -263,7 +265,7 @@ export class WebhookService {
 
   /** Re-queues every FAILED delivery of the endpoint created since `since`; returns how many. */
   async recover(scope: Scope, id: string, since: string): Promise<{ requeued: number }> {
-    const now = this.#clock.now()
+    const now = nowIn(this.#clock, scope)
     const sinceDate = new Date(since)
     if (sinceDate.getTime() > now.getTime()) new FieldErrors().add('since', 'maximum', 'must not be in the future').throwIfAny()
     const endpoint = await repo.findEndpoint(this.#db, scope, id)
@@ -287,7 +289,7 @@ export class WebhookService {
 
   /** Makes a delivery due now, even after its attempts ran out. */
   async retryDelivery(scope: Scope, id: string): Promise<Delivery> {
-    const now = this.#clock.now()
+    const now = nowIn(this.#clock, scope)
     const delivery = await repo.findDelivery(this.#db, scope, id)
     if (!delivery) throw notFound('webhook delivery')
     const endpoint = await repo.findEndpoint(this.#db, scope, delivery.endpoint_id)

@@ -6,6 +6,7 @@ import { presentBooking } from './presenters.ts'
 import { replacementGuard, sendPage } from './render.ts'
 import { PathId, commaList, listOf } from '../../http/schemas.ts'
 import type { Clock } from '../../platform/clock.ts'
+import { todayIn } from '../../modules/test-clock/now.ts'
 import { field } from '../../platform/errors.ts'
 import type { ErrorCode } from '../../platform/errors.ts'
 import { BOOKING_STATUSES, BookingSchema, CancelBody, CreateBookingBody, GuestDetailsBody, StayBody } from '../../modules/bookings/schemas.ts'
@@ -78,7 +79,7 @@ export const bookingRoutes: FastifyPluginAsyncTypebox<{ clock: Clock; svc: Servi
         bucket: 'booking_create',
         replacedBy: 'POST /v2/bookings',
         errors: ['NOT_FOUND', 'INVALID_TEAM_IDS', 'EXTERNAL_BOOKING_ID_REQUIRED', 'LISTING_NOT_BOOKABLE', 'LISTING_UNAVAILABLE', 'PRICE_CHANGED', 'EXTERNAL_BOOKING_DUPLICATE'],
-        fieldChecks: (request, errors) => checkStay(errors, field(request.body, 'check_in'), field(request.body, 'check_out'), clock.now().toISOString().slice(0, 10)),
+        fieldChecks: (request, errors) => checkStay(errors, field(request.body, 'check_in'), field(request.body, 'check_out'), todayIn(clock, scopeOf(callerOf(request)))),
       },
       schema: {
         operationId: 'createBooking',
@@ -172,7 +173,7 @@ export const bookingRoutes: FastifyPluginAsyncTypebox<{ clock: Clock; svc: Servi
         bucket: 'write',
         errors: ['LISTING_NOT_BOOKABLE', 'LISTING_UNAVAILABLE', 'PRICE_CHANGED', 'BOOKING_INVALID_TRANSITION'],
         replacedBy: 'PUT /v2/bookings/{id}/stay',
-        fieldChecks: (request, errors) => checkStay(errors, field(request.body, 'check_in'), field(request.body, 'check_out'), clock.now().toISOString().slice(0, 10)),
+        fieldChecks: (request, errors) => checkStay(errors, field(request.body, 'check_in'), field(request.body, 'check_out'), todayIn(clock, scopeOf(callerOf(request)))),
       },
       schema: {
         operationId: 'replaceBookingStay',

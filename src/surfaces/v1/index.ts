@@ -12,6 +12,8 @@ import { reportRoutes } from './reports.ts'
 import { v1ErrorRenderer } from './render.ts'
 import { tokenRoutes } from './tokens.ts'
 import { webhookRoutes } from './webhooks.ts'
+import { testClockRoutes } from './test-clock.ts'
+import { sandboxRoutes } from './sandbox.ts'
 import { installDeprecation } from '../../http/deprecation.ts'
 import type { DeprecatedCalls } from '../../modules/usage/deprecated-calls.ts'
 
@@ -43,4 +45,6 @@ export const v1Surface: FastifyPluginAsyncTypebox<V1SurfaceOptions> = async (app
   await app.register(invoiceRoutes, { svc, publicBaseUrl })
   await app.register(paymentRoutes, { svc, publicBaseUrl })
   await app.register(reportRoutes, { svc })
+  await app.register(testClockRoutes, { svc })
+  await app.register(sandboxRoutes, { publicBaseUrl })
 }

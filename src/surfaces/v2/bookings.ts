@@ -10,6 +10,7 @@ import { bookingSpec, checkStay } from '../../modules/bookings/service.ts'
 import type { Booking } from '../../modules/bookings/service.ts'
 import type { ServicesFor } from '../../modules/services.ts'
 import type { Clock } from '../../platform/clock.ts'
+import { todayIn } from '../../modules/test-clock/now.ts'
 import { ApiError, FieldErrors, field, validationError } from '../../platform/errors.ts'
 import type { ErrorCode, FieldError } from '../../platform/errors.ts'
 import type { ListSpec } from '../../platform/pagination.ts'
@@ -144,7 +145,7 @@ export const bookingV2Routes: FastifyPluginAsyncTypebox<{ clock: Clock; svc: Ser
         errors: ['NOT_FOUND', 'LISTING_NOT_BOOKABLE', 'LISTING_UNAVAILABLE', 'PRICE_CHANGED', 'EXTERNAL_BOOKING_DUPLICATE'],
         fieldChecks: (request, errors) => {
           const stay = new FieldErrors()
-          checkStay(stay, field(request.body, 'stay', 'check_in'), field(request.body, 'stay', 'check_out'), clock.now().toISOString().slice(0, 10))
+          checkStay(stay, field(request.body, 'stay', 'check_in'), field(request.body, 'stay', 'check_out'), todayIn(clock, scopeOf(callerOf(request))))
           for (const f of renamed(stay.fields)) errors.add(f.field, f.code, f.message, f.location)
         },
       },
@@ -222,7 +223,7 @@ export const bookingV2Routes: FastifyPluginAsyncTypebox<{ clock: Clock; svc: Ser
         permission: 'booking.create.partner',
         bucket: 'write',
         errors: ['LISTING_NOT_BOOKABLE', 'LISTING_UNAVAILABLE', 'PRICE_CHANGED', 'BOOKING_INVALID_TRANSITION'],
-        fieldChecks: (request, errors) => checkStay(errors, field(request.body, 'check_in'), field(request.body, 'check_out'), clock.now().toISOString().slice(0, 10)),
+        fieldChecks: (request, errors) => checkStay(errors, field(request.body, 'check_in'), field(request.body, 'check_out'), todayIn(clock, scopeOf(callerOf(request)))),
       },
       schema: {
         operationId: 'replaceBookingStayV2',
