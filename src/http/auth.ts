@@ -24,6 +24,8 @@ declare module 'fastify' {
     produces?: string[]
     /** The rate-limit bucket the route draws on (API.md §8); every authenticated route names one. */
     bucket?: Bucket
+    /** The route's errors are the External API's flat {code, message, details} (API.md §13), not the envelope. */
+    flatErrors?: boolean
     /** Checks beyond the schema, run on the raw input when the schema refused it, so all field errors come at once. */
     fieldChecks?: (request: FastifyRequest, errors: FieldErrors) => void
   }

@@ -153,7 +153,9 @@ export function installIdempotency(app: FastifyInstance, db: RequestScopedDb, cl
       const failure = new ApiError('INTERNAL_ERROR')
       reply.code(500).type('application/json; charset=utf-8')
       reply.removeHeader('location')
-      return JSON.stringify(errorEnvelope(failure, String(request.id), publicBaseUrl))
+      return JSON.stringify(
+        request.routeOptions.config.flatErrors ? { code: failure.code, message: failure.message, details: {} } : errorEnvelope(failure, String(request.id), publicBaseUrl),
+      )
     }
   })
 
