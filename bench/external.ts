@@ -7,10 +7,9 @@
  * most 2× the v1 page, as req/s (v1 ÷ external ≤ 2). The other filters count their rows live:
  * their figures are printed without a target.
  */
-import pg from 'pg'
 import { openDb } from '../src/platform/db.ts'
 import type { BenchEnv, LoadResult } from './lib.ts'
-import { expect200, heading, measure, row, startServer } from './lib.ts'
+import { expect200, heading, measure, row, scratchDatabase, startServer } from './lib.ts'
 import { createToken, seedTenant } from './seed.ts'
 
 const BOOKINGS = 1_000_000
@@ -18,23 +17,6 @@ const LISTINGS = 1000
 /** Bookings moved to a second customer: a typical customer's history, for user_id=. */
 const SMALL_CUSTOMER_BOOKINGS = 100
 const W = [58, 9, 8, 8, 9, 22]
-
-async function scratchDatabase(env: BenchEnv, name: string): Promise<{ url: string; drop(): Promise<void> }> {
-  const admin = async (sql: string) => {
-    const client = new pg.Client({ connectionString: env.databaseUrl })
-    await client.connect()
-    try {
-      await client.query(sql)
-    } finally {
-      await client.end()
-    }
-  }
-  await admin(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)
-  await admin(`CREATE DATABASE ${name}`)
-  const url = new URL(env.databaseUrl)
-  url.pathname = `/${name}`
-  return { url: url.toString(), drop: () => admin(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`) }
-}
 
 export async function externalBench(env: BenchEnv): Promise<void> {
   heading(

@@ -5,6 +5,7 @@ import { createServer } from 'node:net'
 import type { AddressInfo } from 'node:net'
 import path from 'node:path'
 import autocannon from 'autocannon'
+import pg from 'pg'
 import ts from 'typescript'
 
 export const ROOT = new URL('..', import.meta.url).pathname
@@ -214,4 +215,27 @@ export function once<T>(make: () => Promise<T>): { get(): Promise<T>; made(): bo
 
 export function row(cells: (string | number)[], widths: number[]): string {
   return cells.map((c, i) => String(c).padEnd(widths[i] ?? 12)).join(' ')
+}
+
+export interface ScratchDatabase {
+  url: string
+  drop(): Promise<void>
+}
+
+/** A new database on the bench's PostgreSQL server (one left by an interrupted run is dropped first). */
+export async function scratchDatabase(env: BenchEnv, name: string): Promise<ScratchDatabase> {
+  const admin = async (sql: string) => {
+    const client = new pg.Client({ connectionString: env.databaseUrl })
+    await client.connect()
+    try {
+      await client.query(sql)
+    } finally {
+      await client.end()
+    }
+  }
+  await admin(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)
+  await admin(`CREATE DATABASE ${name}`)
+  const url = new URL(env.databaseUrl)
+  url.pathname = `/${name}`
+  return { url: url.toString(), drop: () => admin(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`) }
 }

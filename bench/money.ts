@@ -21,34 +21,11 @@ import type { ReportType } from '../src/modules/reports/schemas.ts'
 import { openDb } from '../src/platform/db.ts'
 import type { Scope } from '../src/platform/keyset.ts'
 import type { BenchEnv, LoadResult } from './lib.ts'
-import { against, heading, load, median, metric, ratio, row, startServer } from './lib.ts'
+import { against, heading, load, median, metric, ratio, row, scratchDatabase, startServer } from './lib.ts'
 import { createToken, seedTenant } from './seed.ts'
 import type { Tenant } from './seed.ts'
 
 const PGBENCH = '/usr/bin/pgbench'
-
-interface ScratchDatabase {
-  url: string
-  drop(): Promise<void>
-}
-
-/** A new database on the bench's PostgreSQL server (one left by an interrupted run is dropped first). */
-async function scratchDatabase(env: BenchEnv, name: string): Promise<ScratchDatabase> {
-  const admin = async (sql: string) => {
-    const client = new pg.Client({ connectionString: env.databaseUrl })
-    await client.connect()
-    try {
-      await client.query(sql)
-    } finally {
-      await client.end()
-    }
-  }
-  await admin(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)
-  await admin(`CREATE DATABASE ${name}`)
-  const url = new URL(env.databaseUrl)
-  url.pathname = `/${name}`
-  return { url: url.toString(), drop: () => admin(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`) }
-}
 
 /** CPU time a process has used so far, user and system (the kernel's side of its sockets), in seconds. */
 function cpuSeconds(pid: number): { user: number; system: number } {
