@@ -145,7 +145,12 @@ export async function buildApp(deps: AppDeps): Promise<App> {
             ? new ApiError('HEADERS_TOO_LARGE')
             : new ApiError('INVALID_REQUEST', 'The HTTP request is malformed.')
       const requestId = requestIdFor(undefined)
-      const body = JSON.stringify(errorEnvelope(apiError, requestId, config.publicBaseUrl))
+      // the External API's errors are flat even here: its path is read off the request line the
+      // parser received (rawPacket), when it got that far
+      const packet: unknown = (error as unknown as { rawPacket?: unknown }).rawPacket
+      const requestLine = Buffer.isBuffer(packet) ? packet.toString('latin1', 0, 4096) : ''
+      const external = /^[A-Z]+ \/api\/v1\/external(\/|\?|\s)/.test(requestLine)
+      const body = JSON.stringify(external ? { code: apiError.code, message: apiError.message, details: {} } : errorEnvelope(apiError, requestId, config.publicBaseUrl))
       const headers = { 'content-type': 'application/json; charset=utf-8', 'content-length': String(Buffer.byteLength(body)), connection: 'close', 'x-request-id': requestId, ...standardHeaders('/') }
       const reason = { 400: 'Bad Request', 408: 'Request Timeout', 431: 'Request Header Fields Too Large' }[apiError.status as 400 | 408 | 431]
       socket.end(`HTTP/1.1 ${apiError.status} ${reason}\r\n${Object.entries(headers).map(([k, v]) => `${k}: ${v}`).join('\r\n')}\r\n\r\n${body}`)

@@ -190,6 +190,19 @@ describe('framework and parser errors come in the envelope with the standard hea
       expectStandardHeaders(res)
     })
 
+    it('under the External API, the same refusals come in its flat body', async () => {
+      const big = await raw(`GET /api/v1/external/listings HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`)
+      expect(big.status).toBe(431)
+      expect(JSON.parse(big.body)).toEqual({ code: 'HEADERS_TOO_LARGE', message: expect.any(String), details: {} })
+      expectStandardHeaders(big)
+      const smuggled = await raw('POST /api/v1/external/bookings HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 2\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n')
+      expect(smuggled.status).toBe(400)
+      expect(JSON.parse(smuggled.body)).toEqual({ code: 'INVALID_REQUEST', message: expect.any(String), details: {} })
+      // a path that only starts like it is not the surface
+      const other = await raw(`GET /api/v1/externals HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`)
+      expect(JSON.parse(other.body).error.code).toBe('HEADERS_TOO_LARGE')
+    })
+
     it('Content-Length with Transfer-Encoding, and two different Content-Lengths → 400 in the envelope', async () => {
       for (const request of [
         'POST /v1/customers HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 2\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n',
