@@ -1,6 +1,7 @@
 import type { Config } from '../../config.ts'
 import type { Db } from '../../platform/db.ts'
 import { countPartners, findFirstOwner } from '../partners/repository.ts'
+import { withFixedIds } from '../../platform/ids.ts'
 import { seedDemo } from './seed.ts'
 
 /**
@@ -17,7 +18,12 @@ export async function firstRun(db: Db, config: Config): Promise<string> {
       `  npx tvb --help   for partners, users and tokens\n\n`
     )
   }
-  const demo = await seedDemo(db)
+  // the first run's data has fixed ids, so the documentation's examples name records that exist;
+  // when another process sharing this PostgreSQL seeded them a moment ago, ours get ordinary ids
+  const demo = await withFixedIds(() => seedDemo(db)).catch((error: unknown) => {
+    if ((error as { code?: string }).code === '23505') return seedDemo(db)
+    throw error
+  })
   return (
     `\nFirst run: seeded a demo partner (${demo.partnerId}) with two teams and a user for each role.\n` +
     `Test-mode token for the demo owner (shown once, keep it):\n\n` +
