@@ -99,3 +99,18 @@ describe('the body GET returned, with a field changed, is a valid PUT', () => {
     expect(res.statusCode, res.body).toBe(200)
   })
 })
+
+describe('a stale GET-modify-PUT', () => {
+  it('with the old If-Match is 412 (read it again), not a 400 about the read-only updated_at it carries', async () => {
+    const before = await listing()
+    const read = await h.call(t.token, 'GET', `/v1/listings/${before.id}`)
+    const etag = read.headers.etag as string
+    const body = read.json() as Record<string, unknown>
+    // someone else changes it in between
+    expect((await h.call(t.token, 'PUT', `/v1/listings/${before.id}`, { ...body, name: 'Their change' })).statusCode).toBe(200)
+    const mine = await h.call(t.token, 'PUT', `/v1/listings/${before.id}`, { ...body, name: 'My change' }, { 'if-match': etag })
+    expect(mine.statusCode, mine.body).toBe(412)
+    expect(mine.json().error.code).toBe('PRECONDITION_FAILED')
+    expect((await h.call(t.token, 'GET', `/v1/listings/${before.id}`)).json().name).toBe('Their change')
+  })
+})

@@ -20,14 +20,16 @@ export function sendPage<T, R extends object>(reply: FastifyReply, page: Page<T>
 }
 
 /**
- * What a PUT checks against the locked current resource, in its v1 representation: the read-only
- * fields the body carries back must equal the stored ones (a GET-modify-PUT round trip), then
- * If-Match must name its current ETag.
+ * What a PUT checks against the locked current resource, in its v1 representation: If-Match must
+ * name its current ETag, then the read-only fields the body carries back must equal the stored ones
+ * (a GET-modify-PUT round trip). In that order: a body read before someone else's change carries
+ * their old updated_at, and what the client must hear is 412 (read it again), not that the
+ * timestamp is read-only.
  */
 export function replacementGuard<T>(present: (current: T) => object, body: object, ifMatch: string | undefined, readOnly: readonly string[] = []): (current: T) => void {
   return (current) => {
     const shown = present(current) as Record<string, unknown>
-    if (readOnly.length > 0) checkReadOnlyFields(shown, body as Record<string, unknown>, readOnly)
     checkIfMatch(ifMatch, shown)
+    if (readOnly.length > 0) checkReadOnlyFields(shown, body as Record<string, unknown>, readOnly)
   }
 }
