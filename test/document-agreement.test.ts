@@ -88,13 +88,20 @@ describe('the document says what the server sends', () => {
     expect((await h.call(viewer.token, 'GET', `/v1/customers/${customer.id}/bookings`)).statusCode).toBe(200)
   })
 
-  it('the document\'s limits are the server\'s: every request array has maxItems, every body object maxProperties', () => {
-    const visit = (node: unknown, where: string): void => {
+  it('the document\'s limits are the server\'s: every request array has maxItems, every body object is closed or has maxProperties', () => {
+    const named = doc.components.schemas as Record<string, Schema>
+    const visit = (node: unknown, where: string, seen: Set<string> = new Set()): void => {
       if (!node || typeof node !== 'object') return
-      const s = node as Schema
+      const s = node as Schema & { $ref?: string }
+      // named schemas are followed: a body's Money is bounded like an inline one
+      if (typeof s.$ref === 'string') {
+        const name = s.$ref.replace('#/components/schemas/', '')
+        if (!seen.has(name)) visit(named[name], `${where}→${name}`, new Set([...seen, name]))
+        return
+      }
       if (s.type === 'array') expect(typeof s.maxItems, where).toBe('number')
-      if (s.type === 'object' && where.includes('requestBody')) expect(typeof s.maxProperties, where).toBe('number')
-      for (const [key, child] of Object.entries(s)) if (child && typeof child === 'object') visit(child, `${where}.${key}`)
+      if (s.type === 'object' && where.includes('requestBody')) expect(s.additionalProperties === false || typeof s.maxProperties === 'number', where).toBe(true)
+      for (const [key, child] of Object.entries(s)) if (child && typeof child === 'object' && key !== 'example' && key !== 'examples') visit(child, `${where}.${key}`, seen)
     }
     for (const [path, operations] of Object.entries(doc.paths)) {
       for (const [method, operation] of Object.entries(operations)) {

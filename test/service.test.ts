@@ -2,6 +2,7 @@ import type { LightMyRequestResponse } from 'fastify'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { buildApp, createLogger } from '../src/app.ts'
 import type { Db } from '../src/platform/db.ts'
+import { ERROR_FIXES } from '../src/platform/error-fixes.ts'
 import { ERROR_CATALOGUE, ERROR_CODES } from '../src/platform/errors.ts'
 import { makeTenant, testApp, testConfig } from './helpers/harness.ts'
 import type { TestApp } from './helpers/harness.ts'
@@ -109,14 +110,46 @@ describe('service endpoints', () => {
     }
   })
 
-  it('GET /docs/errors is HTML with an anchor for each code', async () => {
+  it('GET /docs/errors is HTML with an anchor for each code: its status, retry advice, meaning, fix and the operations that send it', async () => {
     const res = await h.inject({ method: 'GET', url: '/docs/errors' })
     expect(res.statusCode).toBe(200)
     expect(res.headers['content-type']).toMatch(/^text\/html/)
-    for (const code of ERROR_CODES) expect(res.body).toContain(`id="${code}"`)
+    const sections = new Map([...res.body.matchAll(/<section class="code" id="(\w+)">([\s\S]*?)<\/section>/g)].map((m) => [m[1]!, m[2]!]))
+    expect([...sections.keys()].sort()).toEqual([...ERROR_CODES].sort())
+    const html = (text: string) => text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`).replace(/`([^`]+)`/g, '<code>$1</code>')
+    for (const code of ERROR_CODES) {
+      const section = sections.get(code)!
+      expect(section).toContain(`HTTP ${ERROR_CATALOGUE[code].status}`)
+      expect(section).toContain(ERROR_CATALOGUE[code].retry_advice)
+      expect(section).toContain(html(ERROR_CATALOGUE[code].title))
+      expect(section).toContain(html(ERROR_FIXES[code]))
+    }
+    // nothing outside the server: no script, stylesheet or image from elsewhere
+    expect(res.body).not.toMatch(/<(script|link|img)[^>]+(src|href)="https?:/)
   })
 
-  it('GET /docs serves the interactive reference, and everything it loads, without a token', async () => {
+  it('GET /docs/errors lists, for each code, the operations whose responses list it (x-error-codes)', async () => {
+    const doc = (await h.inject({ method: 'GET', url: '/openapi.json' })).json() as { paths: Record<string, Record<string, { responses?: Record<string, { 'x-error-codes'?: string[] }> }>> }
+    const expected = new Map<string, string[]>(ERROR_CODES.map((code) => [code, []]))
+    for (const [path, item] of Object.entries(doc.paths)) {
+      for (const [method, operation] of Object.entries(item)) {
+        const codes = new Set(Object.values(operation.responses ?? {}).flatMap((r) => r['x-error-codes'] ?? []))
+        for (const code of codes) expected.get(code)!.push(`${method.toUpperCase()} ${path}`)
+      }
+    }
+    const body = (await h.inject({ method: 'GET', url: '/docs/errors' })).body
+    for (const code of ERROR_CODES) {
+      const section = new RegExp(`<section class="code" id="${code}">([\\s\\S]*?)</section>`).exec(body)![1]!
+      const listed = [...section.matchAll(/<li><a href="[^"]+"><code>(\w+ [^<]+)<\/code><\/a>/g)].map((m) => m[1]!.replace(/&#(\d+);/g, (_, n: string) => String.fromCharCode(Number(n))))
+      expect(listed.sort(), code).toEqual(expected.get(code)!.sort())
+    }
+    // the codes no operation lists are those the server sends before routing
+    expect(ERROR_CODES.filter((code) => expected.get(code)!.length === 0).sort()).toEqual(['HEADERS_TOO_LARGE', 'METHOD_NOT_ALLOWED', 'REQUEST_TIMEOUT', 'ROUTE_NOT_FOUND'])
+    // and each listed operation links to its place in the reference
+    expect(body).toContain('<a href="/docs/#tag/payments/POST/v1/payments/{id}:refund"><code>POST /v1/payments/{id}:refund</code></a>')
+  })
+
+  it('GET /docs serves the interactive reference, and everything it loads, from this server and without a token', async () => {
     const browser = { accept: 'text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8' }
     let url = '/docs'
     let res = await h.inject({ method: 'GET', url, headers: browser })
@@ -126,14 +159,27 @@ describe('service endpoints', () => {
     }
     expect(res.statusCode, `${url}: ${res.body.slice(0, 300)}`).toBe(200)
     expect(res.headers['content-type']).toMatch(/^text\/html/)
-    expect(res.body.toLowerCase()).toContain('swagger')
+    expect(res.body).toContain('<title>travoBooks API reference</title>')
+    expect(res.body).toContain('Scalar.createApiReference')
+    expect(res.body).toContain('"withDefaultFonts": false')
+    expect(res.body).toContain('"telemetry": false')
 
-    // the page's scripts and stylesheets load too (a browser sends no token)
-    const assets = [...res.body.matchAll(/(?:src|href)="([^"]+\.(?:js|css))"/g)].map((m) => new URL(m[1]!, `http://api.test${url}`).pathname)
+    // the page's script and the document it renders load too (a browser sends no token), from here
+    const assets = [...res.body.matchAll(/(?:src|href)="([^"]+)"/g)].map((m) => m[1]!)
     expect(assets.length).toBeGreaterThan(0)
     for (const asset of assets) {
-      const a = await h.inject({ method: 'GET', url: asset, headers: { accept: '*/*' } })
+      const resolved = new URL(asset, `http://api.test${url}`)
+      expect(resolved.origin, asset).toBe('http://api.test')
+      const a = await h.inject({ method: 'GET', url: resolved.pathname, headers: { accept: '*/*' } })
       expect(a.statusCode, `${asset}: ${a.body.slice(0, 200)}`).toBe(200)
     }
+    const specUrl = /"url": "([^"]+)"/.exec(res.body)?.[1]
+    expect(specUrl).toBeDefined()
+    const spec = await h.inject({ method: 'GET', url: new URL(specUrl!, `http://api.test${url}`).pathname, headers: { accept: 'application/json' } })
+    expect(spec.statusCode).toBe(200)
+    const rendered = spec.json() as { paths: Record<string, unknown>; info: { 'x-scalar-links'?: { url: string }[] } }
+    const served = (await h.inject({ method: 'GET', url: '/openapi.json' })).json() as { paths: Record<string, unknown> }
+    expect(Object.keys(rendered.paths).sort()).toEqual(Object.keys(served.paths).sort())
+    expect(rendered.info['x-scalar-links']?.map((l) => l.url)).toEqual(expect.arrayContaining(['/docs/guides', '/docs/errors']))
   })
 })

@@ -42,7 +42,7 @@ export const MOCK_PARAMETER = {
     'true: answer a realistic, schema-valid sample of this operation\'s success response (the same bytes every time) without reading or ' +
     'changing any data. Test tokens only (400 MOCK_NOT_ALLOWED_IN_LIVE_MODE with a live token; 400 MOCK_RESPONSES_DISABLED where the server ' +
     'turns mock answers off). The request is still authenticated, rate limited and validated; the answer is never stored under an Idempotency-Key.',
-  schema: { type: 'string', enum: ['true', 'false'], default: 'false' },
+  schema: { type: 'string', enum: ['true', 'false'] },
 } as const
 
 const JSON_TYPE = 'application/json'

@@ -5,7 +5,11 @@ import { ERROR_CATALOGUE, ERROR_CODES } from '../platform/errors.ts'
 import type { ErrorCode } from '../platform/errors.ts'
 import type { Permission } from '../modules/tokens/permissions.ts'
 import { requiredPermissions } from './auth.ts'
-import { MOCK_PARAMETER, isMockable } from './mock.ts'
+import { isMockable } from './mock.ts'
+import { codeSamplesFor } from './code-samples.ts'
+import type { CodeSampleInput } from './code-samples.ts'
+import { finishDocument } from './openapi-document.ts'
+import type { OpenApiDocument, OperationExtras } from './openapi-document.ts'
 import { PERMISSIONS, ROLES, ROLE_PERMISSIONS } from '../modules/tokens/permissions.ts'
 import { ErrorEnvelopeSchema, FlatErrorSchema } from './schemas.ts'
 import { installReference } from './reference.ts'
@@ -67,15 +71,6 @@ export function errorCodesOf(route: RouteShape): Map<number, ErrorCode[]> {
   return byStatus
 }
 
-interface OperationExtras {
-  optionalBody: boolean
-  permissions: string[]
-  errors: Map<number, ErrorCode[]>
-  fieldsSelectable: boolean
-  /** Takes ?mock=true (documented as a query parameter). */
-  mockable: boolean
-}
-
 function shapeOf(route: RouteOptions): RouteShape {
   const schema = (route.schema ?? {}) as { body?: unknown; querystring?: { properties?: Record<string, unknown> } }
   const config = (route.config ?? {}) as { public?: boolean; permission?: Permission | readonly Permission[]; errors?: readonly ErrorCode[]; flatErrors?: boolean }
@@ -122,25 +117,6 @@ function addErrorResponses(route: RouteOptions, errors: Map<number, ErrorCode[]>
   for (const [status, codes] of errors) response[status] = { description: `${STATUS_TEXT[status] ?? 'Error'}. Codes: ${codes.join(', ')}.`, $ref: flat ? 'FlatError#' : 'ErrorEnvelope#' }
 }
 
-/** With fields=, an answer holds only the fields asked for: the document allows that shape too. */
-function partialOf(schema: Record<string, unknown>): Record<string, unknown> {
-  const { required: _required, ...rest } = schema
-  return { ...rest, minProperties: 1, description: 'With fields=: only the requested top-level fields.' }
-}
-
-function withPartialItems(content: Record<string, unknown> | undefined): void {
-  const media = content?.['application/json'] as { schema?: Record<string, unknown> } | undefined
-  const full = media?.schema
-  if (!media || !full) return
-  const properties = full.properties as Record<string, Record<string, unknown>> | undefined
-  const data = properties?.data
-  if (data && data.type === 'array' && properties?.pagination) {
-    media.schema = { ...full, properties: { ...properties, data: { ...data, items: { anyOf: [data.items, partialOf(data.items as Record<string, unknown>)] } } } }
-  } else {
-    media.schema = { anyOf: [full, partialOf(full)] }
-  }
-}
-
 /**
  * The one table of authorization rules, rendered into the document (and so into /docs): what each
  * role may do. A token's permissions are its role's, narrowed by its scopes; each operation names
@@ -175,19 +151,28 @@ export async function installOpenApi(app: FastifyInstance, options: OpenApiOptio
   app.addSchema(FlatErrorSchema)
   // every endpoint draws on exactly one rate-limit bucket; the document says which (x-rate-limit-bucket),
   // with the permissions it needs and the error codes it can send
-  const buckets = new Map<string, string>()
   const extras = new Map<string, OperationExtras>()
   app.addHook('onRoute', (route) => {
-    if ((route.schema as { hide?: boolean } | undefined)?.hide) return
+    const schema = route.schema as { hide?: boolean; deprecated?: boolean } | undefined
+    if (schema?.hide) return
     const shape = shapeOf(route)
     requireBounds(route)
     const errors = errorCodesOf(shape)
     addErrorResponses(route, errors, shape.flat)
-    const bucket = (route.config as { bucket?: string } | undefined)?.bucket
+    const config = (route.config ?? {}) as { bucket?: string; optionalBody?: boolean }
     for (const method of shape.method) {
-      const key = `${method.toLowerCase()} ${openApiPath(route.url)}`
-      if (bucket) buckets.set(key, bucket)
-      extras.set(key, { optionalBody: Boolean((route.config as { optionalBody?: boolean } | undefined)?.optionalBody), permissions: shape.permissions, errors, fieldsSelectable: 'fields' in shape.query, mockable: isMockable(shape) })
+      extras.set(`${method.toLowerCase()} ${openApiPath(route.url)}`, {
+        routeUrl: route.url,
+        public: shape.public,
+        optionalBody: Boolean(config.optionalBody),
+        permissions: shape.permissions,
+        errors,
+        fieldsSelectable: 'fields' in shape.query,
+        mockable: isMockable(shape),
+        flat: shape.flat,
+        deprecated: Boolean(schema?.deprecated),
+        bucket: config.bucket,
+      })
     }
   })
   await app.register(swagger, {
@@ -199,7 +184,7 @@ export async function installOpenApi(app: FastifyInstance, options: OpenApiOptio
         description:
           'The travoBooks public REST API for partners: listings, availability, customers, bookings, tokens and more.\n\n' +
           'Authenticate with `Authorization: Bearer tvb_test_…` (or `tvb_live_…`). Every error uses one envelope; ' +
-          'the catalogue of codes is at [/v1/errors](/v1/errors). Every response carries `X-Request-Id`.\n\n' +
+          'the catalogue of codes, with what each means and how to fix it, is at [/docs/errors](/docs/errors) ([/v1/errors](/v1/errors) as JSON). Guides: [/docs/guides](/docs/guides). Every response carries `X-Request-Id`.\n\n' +
           permissionTable(),
         contact: { name: 'travoBooks API', url: `${options.publicBaseUrl}/docs` },
         license: { name: 'Proprietary', identifier: 'LicenseRef-Proprietary' },
@@ -233,31 +218,13 @@ export async function installOpenApi(app: FastifyInstance, options: OpenApiOptio
     },
     refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => String(json.$id ?? `def-${i}`) },
     transformObject: (documentObject) => {
-      const document = (documentObject as { openapiObject: { paths?: Record<string, Record<string, Record<string, unknown>>> } }).openapiObject
-      for (const [path, operations] of Object.entries(document.paths ?? {})) {
-        for (const [method, operation] of Object.entries(operations)) {
-          const extra = extras.get(`${method} ${path}`)
-          const notes: string[] = []
-          if (extra) {
-            operation['x-required-permissions'] = extra.permissions
-            if ((operation.security as unknown[] | undefined)?.length === 0) notes.push('No token needed.')
-            else if (extra.permissions.length === 0) notes.push('Permission: any valid token.')
-            else notes.push(`Permission: ${extra.permissions.map((p) => `\`${p}\``).join(' and ')}.`)
-            const responses = (operation.responses ?? {}) as Record<string, Record<string, unknown>>
-            for (const [status, codes] of extra.errors) if (responses[status]) responses[status]['x-error-codes'] = codes
-            if (extra.optionalBody && operation.requestBody) (operation.requestBody as { required?: boolean }).required = false
-            if (extra.fieldsSelectable) withPartialItems(responses['200']?.content as Record<string, unknown> | undefined)
-            if (extra.mockable) operation.parameters = [...((operation.parameters as unknown[] | undefined) ?? []), { ...MOCK_PARAMETER }]
-          }
-          const bucket = buckets.get(`${method} ${path}`)
-          if (bucket) {
-            operation['x-rate-limit-bucket'] = bucket
-            notes.push(`Rate-limit bucket: \`${bucket}\`.`)
-          }
-          if (notes.length > 0) operation.description = [operation.description, notes.join(' ')].filter(Boolean).join('\n\n')
-        }
-      }
-      return document
+      const document = (documentObject as { openapiObject: OpenApiDocument }).openapiObject
+      return finishDocument(document, extras, {
+        publicBaseUrl: options.publicBaseUrl,
+        today: new Date().toISOString().slice(0, 10),
+        codeSamples: ({ method, path, operationId, example, bodyIsOptional, parameters }) =>
+          codeSamplesFor({ method, path, operationId, pathParams: example.path ?? {}, query: example.query ?? {}, headers: example.header ?? {}, body: example.body, bodyIsOptional, parameters: parameters as unknown as CodeSampleInput['parameters'], isPublic: extras.get(`${method} ${path}`)?.public ?? false, baseUrl: options.publicBaseUrl }),
+      })
     },
   })
   await installReference(app, options)

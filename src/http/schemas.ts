@@ -60,10 +60,13 @@ export function listOf<T extends TSchema>(item: T) {
   return Type.Object(
     {
       data: Type.Array(item),
-      pagination: Type.Object({
-        next_cursor: Type.Union([Type.String(), Type.Null()], { description: 'Pass as cursor= to get the next page; null on the last page.' }),
-        has_more: Type.Boolean(),
-      }),
+      pagination: Type.Object(
+        {
+          next_cursor: Type.Union([Type.String(), Type.Null()], { description: 'Pass as cursor= to get the next page; null on the last page.' }),
+          has_more: Type.Boolean(),
+        },
+        { title: 'Pagination', additionalProperties: false },
+      ),
     },
     { additionalProperties: false },
   )
@@ -72,6 +75,19 @@ export function listOf<T extends TSchema>(item: T) {
 /** A filter taking several values, comma-separated (status=CONFIRMED,ISSUED) or repeated; checked by parseCommaList. */
 export function commaList(values: readonly string[], description = '') {
   return Type.Optional(
-    Type.Array(Type.String({ minLength: 1, maxLength: 500 }), { maxItems: 50, description: `${description}Comma-separated or repeated; any of ${values.join(', ')}.` }),
+    Type.Array(Type.String({ minLength: 1, maxLength: 500 }), {
+      maxItems: 50,
+      description: `${description}Comma-separated or repeated; any of ${values.join(', ')}.`,
+      // the document's enum: the validator takes each item as it comes (one may hold "A,B") and parseCommaList checks the values
+      'x-openapi': { items: { type: 'string', enum: [...values] } },
+    }),
   )
+}
+
+/**
+ * A calendar date, YYYY-MM-DD. The document says format: date; the validator checks only the
+ * length, and the service checks the date, so every problem of a request is reported at once.
+ */
+export function calendarDate(description: string) {
+  return Type.String({ maxLength: 10, description, 'x-openapi': { format: 'date' } })
 }

@@ -1,6 +1,6 @@
 import Type from 'typebox'
 import { MoneySchema } from '../../http/money-schema.ts'
-import { NullableTimestamp, Timestamp, idSchema, stringEnum } from '../../http/schemas.ts'
+import { NullableTimestamp, Timestamp, calendarDate, idSchema, stringEnum } from '../../http/schemas.ts'
 
 export const BOOKING_STATUSES = ['HELD', 'CONFIRMED', 'ISSUED', 'CANCELLED', 'EXPIRED'] as const
 export type BookingStatus = (typeof BOOKING_STATUSES)[number]
@@ -24,7 +24,7 @@ export const GuestDetailsSchema = Type.Object(
     additional_guest_names: Type.Array(Type.String()),
     special_requests: Type.Union([Type.String(), Type.Null()]),
   },
-  { additionalProperties: false },
+  { title: 'GuestDetails', additionalProperties: false },
 )
 
 export const BookingSchema = Type.Object(
@@ -55,15 +55,15 @@ export const BookingSchema = Type.Object(
     created_at: Timestamp,
     updated_at: Timestamp,
   },
-  { additionalProperties: false },
+  { title: 'Booking', additionalProperties: false },
 )
 
 export const CreateBookingBody = Type.Object(
   {
     listing_id: Type.String({ minLength: 1, maxLength: 64 }),
     customer_id: Type.String({ minLength: 1, maxLength: 64 }),
-    check_in: Type.String({ maxLength: 10, description: 'YYYY-MM-DD' }),
-    check_out: Type.String({ maxLength: 10, description: 'YYYY-MM-DD, 1–90 nights after check_in' }),
+    check_in: calendarDate('YYYY-MM-DD'),
+    check_out: calendarDate('YYYY-MM-DD, 1–90 nights after check_in'),
     guests: Type.Integer({ minimum: 1, maximum: 1000 }),
     expected_total: Type.Optional(Type.Union([MoneySchema, Type.Null()], { description: 'The total you quoted; 409 PRICE_CHANGED when it differs.' })),
     external_system: Type.Optional(Type.Union([Type.String({ minLength: 1, maxLength: 100 }), Type.Null()])),
@@ -80,8 +80,8 @@ export type GuestDetailsInput = Type.Static<typeof GuestDetailsBody>
 
 export const StayBody = Type.Object(
   {
-    check_in: Type.String({ maxLength: 10, description: 'YYYY-MM-DD' }),
-    check_out: Type.String({ maxLength: 10, description: 'YYYY-MM-DD' }),
+    check_in: calendarDate('YYYY-MM-DD'),
+    check_out: calendarDate('YYYY-MM-DD, after check_in'),
     guests: Type.Integer({ minimum: 1, maximum: 1000 }),
     expected_total: Type.Optional(Type.Union([MoneySchema, Type.Null()])),
   },

@@ -14,7 +14,7 @@ export const CustomerSchema = Type.Object(
     created_at: Timestamp,
     updated_at: Timestamp,
   },
-  { additionalProperties: false },
+  { title: 'Customer', additionalProperties: false },
 )
 
 const writable = {

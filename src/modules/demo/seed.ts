@@ -12,6 +12,9 @@ import { InvoiceService } from '../invoices/service.ts'
 import { ListingService } from '../listings/service.ts'
 import { PaymentService } from '../payments/service.ts'
 import { addDays } from '../../platform/dates.ts'
+import { CursorCodec } from '../../platform/cursor.ts'
+import { WebhookService } from '../webhooks/service.ts'
+import { randomBytes } from 'node:crypto'
 
 export interface DemoSeed {
   partnerId: string
@@ -38,6 +41,11 @@ export async function seedDemo(db: Db, clock: Clock = systemClock): Promise<Demo
   })
   const tokens = new TokenService({ db, clock, onTokenChanged: () => {} })
   const token = await tokens.create(users.OWNER.id, 'test', { name: 'Demo owner token (created on first run)' }, null)
+  // a narrower token beside it, so rotating or revoking one (as the docs show) leaves the owner's working
+  // (expiring with it: a token sees only tokens that expire no later than itself)
+  const expires_at = token.expires_at
+  await tokens.create(users.OWNER.id, 'test', { name: 'Reporting script (read-only)', scopes: ['booking.read', 'invoice.read', 'report.read'], expires_at }, null)
+  await tokens.create(users.OWNER.id, 'test', { name: 'Old CI pipeline (to revoke)', scopes: ['listing.read'], expires_at }, null)
   await seedDemoBookings(db, clock, partner.id, teams.map((t) => t.id))
   return { partnerId: partner.id, teamIds: teams.map((t) => t.id), users, token: token.secret, tokenId: token.id }
 }
@@ -118,6 +126,18 @@ async function seedDemoBookings(db: Db, clock: Clock, partnerId: string, teamIds
   const anHourAgo = { now: () => new Date(clock.now().getTime() - 3_600_000) }
   await new BookingService({ db, clock: anHourAgo, holdMinutes: 15 }).create(scopeFor(0), { listing_id: listingIds[0]!, customer_id: customerIds[1]!, guests: 2, ...stay(60, 2) })
   await bookings.expireLapsed()
+  // more bookings for the documentation's examples to act on, each its own (a second hold to confirm,
+  // a confirmed one to issue, one to cancel), so trying one example never spoils another
+  await book(1, 0, 70, 2)
+  await bookings.confirm(scopeFor(0), (await book(2, 1, 75, 2)).id)
+  await bookings.confirm(scopeFor(0), (await book(3, 2, 80, 2)).id)
+  // an endpoint to show webhooks with; created last, so no seeded event is queued for it
+  const webhooks = new WebhookService({ db, clock, cursors: new CursorCodec(randomBytes(32).toString('hex')), allowPrivateTargets: false })
+  const scope = { partnerId, mode: 'test' as const, teamIds }
+  const { webhook } = await webhooks.create(scope, { url: 'https://hooks.example.com/travobooks', description: 'Demo receiver (replace with your own URL)', event_types: ['booking.confirmed', 'booking.cancelled'] })
+  // its first delivery (a test event; hooks.example.com does not answer, so it shows failed attempts and can be retried)
+  await webhooks.test(scope, webhook.id)
+  await webhooks.create(scope, { url: 'https://old-receiver.example.com/hooks', description: 'A retired receiver (to delete)', enabled: false })
 }
 
 async function seedDemoMoney(db: Db, clock: Clock, scope: { partnerId: string; mode: 'test'; teamIds: string[] }, customerIds: string[], bookings: { partlyPaid: string; paid: string }): Promise<void> {

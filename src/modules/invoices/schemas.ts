@@ -1,6 +1,6 @@
 import Type from 'typebox'
 import { MoneySchema } from '../../http/money-schema.ts'
-import { NullableTimestamp, Timestamp, idSchema, stringEnum } from '../../http/schemas.ts'
+import { NullableTimestamp, Timestamp, calendarDate, idSchema, stringEnum } from '../../http/schemas.ts'
 
 export const INVOICE_STATUSES = ['OPEN', 'PAID', 'VOID'] as const
 export type InvoiceStatus = (typeof INVOICE_STATUSES)[number]
@@ -12,7 +12,7 @@ const LineItemSchema = Type.Object(
     unit_amount: MoneySchema,
     amount: { ...MoneySchema, description: 'quantity × unit_amount.' },
   },
-  { additionalProperties: false },
+  { title: 'LineItem', additionalProperties: false },
 )
 
 export const InvoiceSchema = Type.Object(
@@ -39,7 +39,7 @@ export const InvoiceSchema = Type.Object(
     created_at: Timestamp,
     updated_at: Timestamp,
   },
-  { additionalProperties: false },
+  { title: 'Invoice', additionalProperties: false },
 )
 
 export const CreateInvoiceBody = Type.Object(
@@ -57,7 +57,7 @@ export const CreateInvoiceBody = Type.Object(
       ),
       { minItems: 1, maxItems: 100 },
     ),
-    due_date: Type.Optional(Type.Union([Type.String({ maxLength: 10, description: 'YYYY-MM-DD, not before today (UTC); default 14 days from today.' }), Type.Null()])),
+    due_date: Type.Optional(Type.Union([calendarDate('YYYY-MM-DD, not before today (UTC); default 14 days from today.'), Type.Null()])),
   },
   { additionalProperties: false },
 )

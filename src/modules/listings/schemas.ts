@@ -30,7 +30,7 @@ export const ListingSchema = Type.Object(
     created_at: Timestamp,
     updated_at: Timestamp,
   },
-  { additionalProperties: false },
+  { title: 'Listing', additionalProperties: false },
 )
 
 const writable = {
@@ -78,5 +78,5 @@ export const CalendarSchema = Type.Object(
       }),
     ),
   },
-  { additionalProperties: false },
+  { title: 'Calendar', additionalProperties: false },
 )

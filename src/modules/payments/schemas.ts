@@ -20,7 +20,7 @@ const RefundSchema = Type.Object(
     reason: Type.String(),
     created_at: Timestamp,
   },
-  { additionalProperties: false },
+  { title: 'Refund', additionalProperties: false },
 )
 
 export const PaymentSchema = Type.Object(
@@ -42,7 +42,7 @@ export const PaymentSchema = Type.Object(
     created_at: Timestamp,
     updated_at: Timestamp,
   },
-  { additionalProperties: false },
+  { title: 'Payment', additionalProperties: false },
 )
 
 export const CreatePaymentBody = Type.Object(

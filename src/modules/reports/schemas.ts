@@ -34,8 +34,8 @@ export function columnsOf(type: ReportType, entity: EntityDimension | null): str
 
 const Period = {
   period: Type.String({ description: 'The period: 2026-05-07 (day), 2026-W19 (ISO week), 2026-05 (month), or "<from>/<to>" when no period is grouped by.' }),
-  period_start: Type.String({ description: 'Its first day within the range, YYYY-MM-DD.' }),
-  period_end: Type.String({ description: 'Its last day within the range, YYYY-MM-DD.' }),
+  period_start: Type.String({ format: 'date', description: 'Its first day within the range, YYYY-MM-DD.' }),
+  period_end: Type.String({ format: 'date', description: 'Its last day within the range, YYYY-MM-DD.' }),
 }
 const TeamColumns = {
   team_id: Type.Optional(Type.String({ description: 'With group_by team.' })),
@@ -78,8 +78,8 @@ export const OccupancyRow = rowSchema('OccupancyRow', {
 export const ReportSchema = Type.Object(
   {
     report: stringEnum(REPORT_TYPES),
-    from: Type.String({ description: 'YYYY-MM-DD, inclusive.' }),
-    to: Type.String({ description: 'YYYY-MM-DD, inclusive.' }),
+    from: Type.String({ format: 'date', description: 'YYYY-MM-DD, inclusive.' }),
+    to: Type.String({ format: 'date', description: 'YYYY-MM-DD, inclusive.' }),
     group_by: Type.Array(stringEnum(GROUP_BY_VALUES), { description: 'As asked (default ["day"]).' }),
     currency: Type.Union([Type.String(), Type.Null()], { description: 'The currency= filter of a revenue report, else null.' }),
     team_ids: Type.Array(Type.String(), { description: 'The teams the report covers: the token\'s, narrowed by team_ids=.' }),

@@ -11,7 +11,7 @@ export const TestClockSchema = Type.Object(
     offset_seconds: Type.Integer({ minimum: 0, description: 'How far the partner\'s test-mode time runs ahead of real time; starts at 0 and only grows.' }),
     mode: Type.Literal('test', { description: 'The test clock exists in test mode only; live mode always runs on real time.' }),
   },
-  { additionalProperties: false },
+  { title: 'TestClock', additionalProperties: false },
 )
 export type TestClock = Type.Static<typeof TestClockSchema>
 

@@ -25,7 +25,7 @@ export const TokenSchema = Type.Object(
     created_at: Timestamp,
     updated_at: Timestamp,
   },
-  { additionalProperties: false },
+  { title: 'Token', additionalProperties: false },
 )
 
 export const TokenWithSecretSchema = Type.Object(
@@ -33,7 +33,7 @@ export const TokenWithSecretSchema = Type.Object(
     ...TokenSchema.properties,
     secret: Type.String({ description: 'The token itself. Shown once, now; only a hash is kept.', pattern: '^tvb_(live|test)_[0-9A-Za-z]{32}$' }),
   },
-  { additionalProperties: false },
+  { title: 'TokenWithSecret', additionalProperties: false },
 )
 
 export const CreateTokenBody = Type.Object(

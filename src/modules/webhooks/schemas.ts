@@ -21,7 +21,7 @@ export const WebhookSchema = Type.Object(
     created_at: Timestamp,
     updated_at: Timestamp,
   },
-  { additionalProperties: false },
+  { title: 'Webhook', additionalProperties: false },
 )
 
 export const WebhookWithSecretSchema = Type.Object(
@@ -29,7 +29,7 @@ export const WebhookWithSecretSchema = Type.Object(
     ...WebhookSchema.properties,
     secret: Type.String({ pattern: '^whsec_[A-Za-z0-9+/]{43}=$', description: 'The signing secret (Standard Webhooks). Shown once, now.' }),
   },
-  { additionalProperties: false },
+  { title: 'WebhookWithSecret', additionalProperties: false },
 )
 
 const writable = {
@@ -105,5 +105,5 @@ export const DeliverySchema = Type.Object(
       { description: 'The last 20 attempts, oldest first.' },
     ),
   },
-  { additionalProperties: false },
+  { title: 'WebhookDelivery', additionalProperties: false },
 )

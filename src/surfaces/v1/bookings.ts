@@ -4,7 +4,7 @@ import { callerOf } from '../../http/auth.ts'
 import { etagOf, listQuerySchema, scopeOf, sendResource } from '../../http/list-query.ts'
 import { presentBooking } from './presenters.ts'
 import { replacementGuard, sendPage } from './render.ts'
-import { PathId, commaList, listOf } from '../../http/schemas.ts'
+import { PathId, calendarDate, commaList, listOf } from '../../http/schemas.ts'
 import type { Clock } from '../../platform/clock.ts'
 import { todayIn } from '../../modules/test-clock/now.ts'
 import { field } from '../../platform/errors.ts'
@@ -21,8 +21,8 @@ const IfMatch = Type.Object({ 'if-match': Type.Optional(Type.String({ descriptio
 const filterQuery = {
   status: commaList(BOOKING_STATUSES, 'status=CONFIRMED,ISSUED. '),
   listing_id: Type.Optional(Type.String({ maxLength: 64 })),
-  check_in_from: Type.Optional(Type.String({ description: 'YYYY-MM-DD, inclusive.' })),
-  check_in_to: Type.Optional(Type.String({ description: 'YYYY-MM-DD, inclusive.' })),
+  check_in_from: Type.Optional(calendarDate('YYYY-MM-DD, inclusive.')),
+  check_in_to: Type.Optional(calendarDate('YYYY-MM-DD, inclusive.')),
   created_after: Type.Optional(Type.String({ format: 'date-time' })),
   created_before: Type.Optional(Type.String({ format: 'date-time' })),
   external_booking_id: Type.Optional(Type.String({ maxLength: 200 })),

@@ -18,7 +18,7 @@ const EventSchema = Type.Object(
     sequence: Type.Integer({ minimum: 1, description: 'Counts the events of this one resource (data.id): order by it, drop stale ones.' }),
     data: Type.Record(Type.String(), Type.Unknown(), { description: 'The full resource as it was after the change.' }),
   },
-  { additionalProperties: false },
+  { title: 'Event', additionalProperties: false },
 )
 
 export const eventRoutes: FastifyPluginAsyncTypebox<{ svc: ServicesFor }> = async (app, { svc }) => {

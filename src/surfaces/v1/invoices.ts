@@ -2,7 +2,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import Type from 'typebox'
 import { callerOf } from '../../http/auth.ts'
 import { listQuerySchema, scopeOf, sendResource } from '../../http/list-query.ts'
-import { PathId, commaList, listOf } from '../../http/schemas.ts'
+import { PathId, calendarDate, commaList, listOf } from '../../http/schemas.ts'
 import { CreateInvoiceBody, INVOICE_STATUSES, InvoiceSchema, VoidInvoiceBody } from '../../modules/invoices/schemas.ts'
 import { invoiceSpec } from '../../modules/invoices/service.ts'
 import type { ServicesFor } from '../../modules/services.ts'
@@ -18,8 +18,8 @@ const filterQuery = {
   booking_id: Type.Optional(Type.String({ maxLength: 64 })),
   created_after: Type.Optional(Type.String({ format: 'date-time' })),
   created_before: Type.Optional(Type.String({ format: 'date-time' })),
-  due_date_from: Type.Optional(Type.String({ description: 'YYYY-MM-DD, inclusive.' })),
-  due_date_to: Type.Optional(Type.String({ description: 'YYYY-MM-DD, inclusive.' })),
+  due_date_from: Type.Optional(calendarDate('YYYY-MM-DD, inclusive.')),
+  due_date_to: Type.Optional(calendarDate('YYYY-MM-DD, inclusive.')),
 }
 
 const AMOUNTS =

@@ -5,7 +5,7 @@ import { etagOf, listQuerySchema, scopeOf, sendResource } from '../../http/list-
 import { presentCalendar, presentListing, presentQuote } from './presenters.ts'
 import { replacementGuard, sendPage } from './render.ts'
 import { MoneySchema } from '../../http/money-schema.ts'
-import { PathId, commaList, listOf } from '../../http/schemas.ts'
+import { PathId, calendarDate, commaList, listOf } from '../../http/schemas.ts'
 import { MAX_STAY_NIGHTS, checkRange } from '../../platform/dates.ts'
 import { field } from '../../platform/errors.ts'
 import { CalendarSchema, CreateListingBody, LISTING_READ_ONLY, LISTING_STATES, ListingSchema, ReplaceListingBody } from '../../modules/listings/schemas.ts'
@@ -117,7 +117,7 @@ export const listingRoutes: FastifyPluginAsyncTypebox<{ svc: ServicesFor; public
         description: `Each night from \`from\` (inclusive) to \`to\` (exclusive), at most ${MAX_CALENDAR_NIGHTS} nights: available or not, and its price.`,
         tags,
         params: PathId,
-        querystring: Type.Object({ from: Type.String({ description: 'YYYY-MM-DD' }), to: Type.String({ description: 'YYYY-MM-DD' }) }, { additionalProperties: false }),
+        querystring: Type.Object({ from: calendarDate('YYYY-MM-DD, the first night shown.'), to: calendarDate('YYYY-MM-DD, the last night shown.') }, { additionalProperties: false }),
         response: { 200: CalendarSchema },
       },
     },
@@ -139,8 +139,8 @@ export const listingRoutes: FastifyPluginAsyncTypebox<{ svc: ServicesFor; public
         tags: ['Availability'],
         querystring: Type.Object(
           {
-            check_in: Type.String({ description: 'YYYY-MM-DD' }),
-            check_out: Type.String({ description: 'YYYY-MM-DD, after check_in' }),
+            check_in: calendarDate('YYYY-MM-DD'),
+            check_out: calendarDate('YYYY-MM-DD, after check_in'),
             guests: Type.Integer({ minimum: 1, maximum: 1000 }),
             country_code: Type.Optional(Type.String({ pattern: '^[A-Z]{2}$' })),
             province_code: Type.Optional(Type.String({ pattern: '^[A-Z0-9]{1,3}$' })),

@@ -9,7 +9,7 @@ import type { AuthContext } from '../../modules/tokens/verifier.ts'
 import type { DeprecatedOperation } from '../../http/deprecation.ts'
 import type { DeprecatedCalls } from '../../modules/usage/deprecated-calls.ts'
 
-const TeamSchema = Type.Object({ id: idSchema('team'), name: Type.String(), created_at: Timestamp }, { additionalProperties: false })
+const TeamSchema = Type.Object({ id: idSchema('team'), name: Type.String(), created_at: Timestamp }, { title: 'Team', additionalProperties: false })
 
 const MeSchema = Type.Object(
   {
@@ -41,7 +41,7 @@ const MeSchema = Type.Object(
       },
     ),
   },
-  { additionalProperties: false },
+  { title: 'Me', additionalProperties: false },
 )
 
 function meBody(me: AuthContext): Omit<Type.Static<typeof MeSchema>, 'deprecated_operations'> {

@@ -6,6 +6,7 @@ import Negotiator from 'negotiator'
 import Type from 'typebox'
 import { callerOf } from '../../http/auth.ts'
 import { TeamIdsParam, scopeOf } from '../../http/list-query.ts'
+import { calendarDate } from '../../http/schemas.ts'
 import { ApiError } from '../../platform/errors.ts'
 import { CSV_LINE_END, csvRecord, csvText, csvValue } from '../../modules/reports/csv.ts'
 import { FIGURE_COLUMNS, GROUP_BY_VALUES, MAX_REPORT_DAYS, REPORT_TYPES, ReportSchema } from '../../modules/reports/schemas.ts'
@@ -248,8 +249,8 @@ export const reportRoutes: FastifyPluginAsyncTypebox<{ svc: ServicesFor }> = asy
         }),
         querystring: Type.Object(
           {
-            from: Type.String({ maxLength: 10, description: 'First day, YYYY-MM-DD (included).', examples: ['2026-05-01'] }),
-            to: Type.String({ maxLength: 10, description: `Last day, YYYY-MM-DD (included); on or after from, at most ${MAX_REPORT_DAYS} days in all.`, examples: ['2026-05-31'] }),
+            from: calendarDate('First day, YYYY-MM-DD (included).'),
+            to: calendarDate(`Last day, YYYY-MM-DD (included); on or after from, at most ${MAX_REPORT_DAYS} days in all.`),
             group_by: Type.Optional(
               Type.Array(Type.String({ maxLength: 100 }), {
                 maxItems: 10,

@@ -45,7 +45,7 @@ export const BookingV2Schema = Type.Object(
     created_at: Timestamp,
     updated_at: Timestamp,
   },
-  { additionalProperties: false },
+  { title: 'BookingV2', additionalProperties: false },
 )
 
 const v1 = CreateBookingBody.properties
