@@ -64,7 +64,7 @@ async function main(): Promise<void> {
   const where = config.databaseUrl ? 'PostgreSQL (DATABASE_URL)' : `embedded PGlite in ${config.dataDir}`
   process.stdout.write(`\ntravoBooks API listening on ${config.publicBaseUrl} — database: ${where}\n`)
   process.stdout.write(`API reference: ${config.publicBaseUrl}/docs   OpenAPI: ${config.publicBaseUrl}/openapi.json\n`)
-  process.stdout.write(`Guides (v2 migration, sandbox, test clock, External API): ${config.publicBaseUrl}/docs/guides\n`)
+  process.stdout.write(`Start here: ${config.publicBaseUrl}/docs/guides/getting-started   (all guides: ${config.publicBaseUrl}/docs/guides, error codes: ${config.publicBaseUrl}/docs/errors)\n`)
   if (banner) process.stdout.write(banner)
   // the validators and serializers no request has needed yet, compiled while the server idles
   void compilers.warm().then(
