@@ -426,7 +426,9 @@ describe('the OpenAPI document', () => {
     expect(read['x-required-permissions'] ?? []).toEqual([])
     expect(move['x-required-permissions']).toEqual(['booking.create.partner'])
     for (const op of [read, move]) expect(op.responses['400']['x-error-codes']).toContain('TEST_CLOCK_LIVE_MODE')
-    const seconds = move.requestBody.content['application/json'].schema.properties.seconds
+    const body = move.requestBody.content['application/json'].schema
+    expect(body.$ref).toBe('#/components/schemas/AdvanceTestClockRequest')
+    const seconds = doc.components.schemas.AdvanceTestClockRequest.properties.seconds
     expect(seconds).toMatchObject({ type: 'integer', minimum: 1, maximum: MAX_ADVANCE_SECONDS })
     const errors = await h.inject({ method: 'GET', url: '/v1/errors' })
     expect(JSON.stringify(errors.json())).toContain('TEST_CLOCK_LIVE_MODE')
