@@ -203,8 +203,7 @@ describe('the documentation in headless Chromium', () => {
       expect(await page.locator('h1').first().innerText()).not.toBe('')
 
       expect(log.foreign()).toEqual([])
-      // the guides' pages carry no icon: the browser's own /favicon.ico request is not the page's error
-      expect(log.errors.filter((e) => !e.includes('/favicon.ico'))).toEqual([])
+      expect(log.errors).toEqual([])
       await page.close()
       await stop(server)
     },

@@ -5,6 +5,7 @@ import type { FastifyPluginAsync } from 'fastify'
 import { Marked } from 'marked'
 import type { Token, Tokens } from 'marked'
 import { ApiError } from '../platform/errors.ts'
+import { FAVICON } from './reference.ts'
 
 /** docs/ at the repository's root: two levels up from src/http/ and from dist/bundle/ alike. */
 const DOCS_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../docs')
@@ -126,7 +127,7 @@ function nav(guides: Guide[], current: string | null): string {
 function page(guides: Guide[], current: string | null, title: string, main: string): string {
   return (
     `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">` +
-    `<title>${escapeHtml(title)} — travoBooks API</title><style>${STYLE}</style></head>` +
+    `<title>${escapeHtml(title)} — travoBooks API</title><link rel="icon" href="${FAVICON}"><style>${STYLE}</style></head>` +
     `<body><div class="layout">${nav(guides, current)}<main>${main}</main></div></body></html>`
   )
 }

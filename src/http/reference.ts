@@ -16,7 +16,7 @@ const REFERENCE_LINKS = [
 ]
 
 /** A favicon inline, so the page asks nothing of the network beyond this server. */
-const FAVICON =
+export const FAVICON =
   "data:image/svg+xml,%3Csvg xmlns='http://www.w3.org/2000/svg' viewBox='0 0 32 32'%3E%3Crect width='32' height='32' rx='6' fill='%230b5fff'/%3E%3Ctext x='16' y='22' font-size='16' text-anchor='middle' fill='white' font-family='sans-serif'%3Etb%3C/text%3E%3C/svg%3E"
 
 /** Without Scalar's web fonts (withDefaultFonts: false), the system's. */

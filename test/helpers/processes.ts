@@ -67,7 +67,7 @@ afterEach(async () => {
 const BANNER_DONE = /(Try it:[\s\S]*\/v1\/me\n)|(Existing data found[\s\S]*--help[^\n]*\n)/
 
 export interface StartOptions {
-  /** Use the embedded PGlite in dataDir even when the suite runs on PostgreSQL. */
+  /** Use the embedded PGlite in dataDir (and in-memory rate limits) even when the suite runs on PostgreSQL and Redis. */
   embedded?: boolean
   /** Resolve once the process has exited instead of waiting for the banner (a refused start). */
   expectExit?: boolean
@@ -81,6 +81,9 @@ export async function startServer(dataDir: string, options: StartOptions = {}): 
   delete env.PUBLIC_BASE_URL
   delete env.SEED_DEMO
   if (process.env.TEST_DATABASE_URL && !options.embedded) env.DATABASE_URL = process.env.TEST_DATABASE_URL
+  // an embedded server stands alone: its rate limits are its own too. (Every first-run demo partner
+  // has the same fixed id, so demo servers sharing the suite's Redis would share its buckets.)
+  if (options.embedded) delete env.REDIS_URL
   Object.assign(env, options.env)
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] })
   children.push(child)
