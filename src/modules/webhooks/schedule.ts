@@ -1,6 +1,6 @@
 /**
  * The retry schedule (API.md §11, "about three days"): Svix's first steps (5 s, 5 min, 30 min, 2 h,
- * 5 h, 10 h), then 14 h, 20 h and 24 h, so the ninth retry comes ~80 h (3.3 days) after the event.
+ * 5 h, 10 h), then 14 h, 20 h and 24 h, so the ninth retry comes ~75 h (3.15 days) after the event.
  * Each wait is jittered by ±20 % so endpoints that failed together do not all retry together.
  * A receiver's Retry-After (on 429 and 503) replaces the wait when it asks for longer, up to a day.
  */
