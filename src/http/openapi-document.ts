@@ -133,6 +133,13 @@ function withPartialItems(media: { schema?: Json } | undefined): void {
  * itself, to report every problem at once); comma lists are form arrays, not exploded.
  */
 function documentParameters(operation: Operation): void {
+  // a GET that answers 304 takes If-None-Match: say so, so a typed client can send it
+  if (operation.responses['304'] && !(operation.parameters ?? []).some((p) => String(p.name).toLowerCase() === 'if-none-match')) {
+    operation.parameters = [
+      ...(operation.parameters ?? []),
+      { name: 'if-none-match', in: 'header', required: false, description: 'An ETag this client holds: 304 Not Modified, with no body, while it is still current.', schema: { type: 'string', maxLength: 1024 } },
+    ]
+  }
   for (const parameter of operation.parameters ?? []) {
     const schema = parameter.schema as Json | undefined
     if (!schema) continue

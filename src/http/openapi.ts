@@ -11,7 +11,7 @@ import type { CodeSampleInput } from './code-samples.ts'
 import { finishDocument } from './openapi-document.ts'
 import type { OpenApiDocument, OperationExtras } from './openapi-document.ts'
 import { PERMISSIONS, ROLES, ROLE_PERMISSIONS } from '../modules/tokens/permissions.ts'
-import { ErrorEnvelopeSchema, FlatErrorSchema } from './schemas.ts'
+import { ErrorEnvelopeSchema, FlatErrorSchema, stringEnum } from './schemas.ts'
 import { installReference } from './reference.ts'
 
 const STATUS_TEXT: Record<number, string> = {
@@ -258,9 +258,9 @@ export async function installOpenApi(app: FastifyInstance, options: OpenApiOptio
           200: Type.Object({
             data: Type.Array(
               Type.Object({
-                code: Type.String(),
+                code: stringEnum(ERROR_CODES),
                 status: Type.Integer(),
-                retry_advice: Type.String(),
+                retry_advice: stringEnum(['retryable', 'retry_after_fix', 'non_retryable']),
                 description: Type.String(),
                 doc_url: Type.String(),
               }),

@@ -2412,9 +2412,11 @@ export interface components {
         /** ListErrorCodesResponse */
         ListErrorCodesResponse: {
             data: {
-                code: string;
+                /** @enum {string} */
+                code: "VALIDATION_ERROR" | "INVALID_JSON" | "INVALID_REQUEST" | "INVALID_TEAM_IDS" | "INVALID_CURSOR" | "EXTERNAL_BOOKING_ID_REQUIRED" | "EXTERNAL_INVALID_REQUEST" | "EXTERNAL_INVALID_STATE" | "EXTERNAL_INVALID_DATE_FORMAT" | "MOCK_NOT_ALLOWED_IN_LIVE_MODE" | "MOCK_RESPONSES_DISABLED" | "IDEMPOTENCY_KEY_REQUIRED" | "TEST_CLOCK_LIVE_MODE" | "UNAUTHENTICATED" | "TOKEN_EXPIRED" | "TOKEN_REVOKED" | "TOKEN_MODE_NOT_ALLOWED" | "PERMISSION_DENIED" | "TOKEN_SCOPE_EXCEEDED" | "EXTERNAL_CUSTOMER_NOT_ACCESSIBLE" | "NOT_FOUND" | "EXTERNAL_LISTING_NOT_ACCESSIBLE" | "EXTERNAL_BOOKING_NOT_ACCESSIBLE" | "ROUTE_NOT_FOUND" | "METHOD_NOT_ALLOWED" | "NOT_ACCEPTABLE" | "REQUEST_TIMEOUT" | "LISTING_NOT_BOOKABLE" | "LISTING_UNAVAILABLE" | "PRICE_CHANGED" | "BOOKING_HOLD_EXPIRED" | "BOOKING_INVALID_TRANSITION" | "EXTERNAL_BOOKING_DUPLICATE" | "CUSTOMER_HAS_LIVE_BOOKINGS" | "INVOICE_VOID" | "INVOICE_HAS_PAYMENTS" | "PAYMENT_EXCEEDS_AMOUNT_DUE" | "PAYMENT_NOT_REFUNDABLE" | "REFUND_EXCEEDS_PAYMENT" | "IDEMPOTENCY_REQUEST_IN_PROGRESS" | "WEBHOOK_LIMIT_REACHED" | "WEBHOOK_DISABLED" | "CONFLICT" | "PRECONDITION_FAILED" | "URI_TOO_LONG" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "IDEMPOTENCY_KEY_REUSED" | "HEADERS_TOO_LARGE" | "RATE_LIMIT_EXCEEDED" | "INTERNAL_ERROR" | "SERVICE_UNAVAILABLE";
                 status: number;
-                retry_advice: string;
+                /** @enum {string} */
+                retry_advice: "retryable" | "retry_after_fix" | "non_retryable";
                 description: string;
                 doc_url: string;
             }[];
@@ -3964,7 +3966,10 @@ export interface operations {
                 /** @description true: answer a realistic, schema-valid sample of this operation's success response (the same bytes every time) without reading or changing any data. Test tokens only (400 MOCK_NOT_ALLOWED_IN_LIVE_MODE with a live token; 400 MOCK_RESPONSES_DISABLED where the server turns mock answers off). The request is still authenticated, rate limited and validated; the answer is never stored under an Idempotency-Key. */
                 mock?: "true" | "false";
             };
-            header?: never;
+            header?: {
+                /** @description An ETag this client holds: 304 Not Modified, with no body, while it is still current. */
+                "if-none-match"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -4178,7 +4183,10 @@ export interface operations {
                 /** @description true: answer a realistic, schema-valid sample of this operation's success response (the same bytes every time) without reading or changing any data. Test tokens only (400 MOCK_NOT_ALLOWED_IN_LIVE_MODE with a live token; 400 MOCK_RESPONSES_DISABLED where the server turns mock answers off). The request is still authenticated, rate limited and validated; the answer is never stored under an Idempotency-Key. */
                 mock?: "true" | "false";
             };
-            header?: never;
+            header?: {
+                /** @description An ETag this client holds: 304 Not Modified, with no body, while it is still current. */
+                "if-none-match"?: string;
+            };
             path: {
                 id: string;
             };
@@ -4583,7 +4591,10 @@ export interface operations {
                 /** @description true: answer a realistic, schema-valid sample of this operation's success response (the same bytes every time) without reading or changing any data. Test tokens only (400 MOCK_NOT_ALLOWED_IN_LIVE_MODE with a live token; 400 MOCK_RESPONSES_DISABLED where the server turns mock answers off). The request is still authenticated, rate limited and validated; the answer is never stored under an Idempotency-Key. */
                 mock?: "true" | "false";
             };
-            header?: never;
+            header?: {
+                /** @description An ETag this client holds: 304 Not Modified, with no body, while it is still current. */
+                "if-none-match"?: string;
+            };
             path: {
                 id: string;
             };
@@ -5345,7 +5356,10 @@ export interface operations {
                 /** @description true: answer a realistic, schema-valid sample of this operation's success response (the same bytes every time) without reading or changing any data. Test tokens only (400 MOCK_NOT_ALLOWED_IN_LIVE_MODE with a live token; 400 MOCK_RESPONSES_DISABLED where the server turns mock answers off). The request is still authenticated, rate limited and validated; the answer is never stored under an Idempotency-Key. */
                 mock?: "true" | "false";
             };
-            header?: never;
+            header?: {
+                /** @description An ETag this client holds: 304 Not Modified, with no body, while it is still current. */
+                "if-none-match"?: string;
+            };
             path: {
                 id: string;
             };
@@ -6359,7 +6373,10 @@ export interface operations {
                 /** @description true: answer a realistic, schema-valid sample of this operation's success response (the same bytes every time) without reading or changing any data. Test tokens only (400 MOCK_NOT_ALLOWED_IN_LIVE_MODE with a live token; 400 MOCK_RESPONSES_DISABLED where the server turns mock answers off). The request is still authenticated, rate limited and validated; the answer is never stored under an Idempotency-Key. */
                 mock?: "true" | "false";
             };
-            header?: never;
+            header?: {
+                /** @description An ETag this client holds: 304 Not Modified, with no body, while it is still current. */
+                "if-none-match"?: string;
+            };
             path: {
                 id: string;
             };
@@ -7378,7 +7395,10 @@ export interface operations {
                 /** @description true: answer a realistic, schema-valid sample of this operation's success response (the same bytes every time) without reading or changing any data. Test tokens only (400 MOCK_NOT_ALLOWED_IN_LIVE_MODE with a live token; 400 MOCK_RESPONSES_DISABLED where the server turns mock answers off). The request is still authenticated, rate limited and validated; the answer is never stored under an Idempotency-Key. */
                 mock?: "true" | "false";
             };
-            header?: never;
+            header?: {
+                /** @description An ETag this client holds: 304 Not Modified, with no body, while it is still current. */
+                "if-none-match"?: string;
+            };
             path: {
                 id: string;
             };
@@ -8784,7 +8804,10 @@ export interface operations {
                 /** @description true: answer a realistic, schema-valid sample of this operation's success response (the same bytes every time) without reading or changing any data. Test tokens only (400 MOCK_NOT_ALLOWED_IN_LIVE_MODE with a live token; 400 MOCK_RESPONSES_DISABLED where the server turns mock answers off). The request is still authenticated, rate limited and validated; the answer is never stored under an Idempotency-Key. */
                 mock?: "true" | "false";
             };
-            header?: never;
+            header?: {
+                /** @description An ETag this client holds: 304 Not Modified, with no body, while it is still current. */
+                "if-none-match"?: string;
+            };
             path: {
                 id: string;
             };
@@ -9208,7 +9231,10 @@ export interface operations {
                 /** @description true: answer a realistic, schema-valid sample of this operation's success response (the same bytes every time) without reading or changing any data. Test tokens only (400 MOCK_NOT_ALLOWED_IN_LIVE_MODE with a live token; 400 MOCK_RESPONSES_DISABLED where the server turns mock answers off). The request is still authenticated, rate limited and validated; the answer is never stored under an Idempotency-Key. */
                 mock?: "true" | "false";
             };
-            header?: never;
+            header?: {
+                /** @description An ETag this client holds: 304 Not Modified, with no body, while it is still current. */
+                "if-none-match"?: string;
+            };
             path: {
                 id: string;
             };
@@ -10975,7 +11001,10 @@ export interface operations {
                 /** @description true: answer a realistic, schema-valid sample of this operation's success response (the same bytes every time) without reading or changing any data. Test tokens only (400 MOCK_NOT_ALLOWED_IN_LIVE_MODE with a live token; 400 MOCK_RESPONSES_DISABLED where the server turns mock answers off). The request is still authenticated, rate limited and validated; the answer is never stored under an Idempotency-Key. */
                 mock?: "true" | "false";
             };
-            header?: never;
+            header?: {
+                /** @description An ETag this client holds: 304 Not Modified, with no body, while it is still current. */
+                "if-none-match"?: string;
+            };
             path: {
                 id: string;
             };
@@ -11599,7 +11628,10 @@ export interface operations {
                 /** @description true: answer a realistic, schema-valid sample of this operation's success response (the same bytes every time) without reading or changing any data. Test tokens only (400 MOCK_NOT_ALLOWED_IN_LIVE_MODE with a live token; 400 MOCK_RESPONSES_DISABLED where the server turns mock answers off). The request is still authenticated, rate limited and validated; the answer is never stored under an Idempotency-Key. */
                 mock?: "true" | "false";
             };
-            header?: never;
+            header?: {
+                /** @description An ETag this client holds: 304 Not Modified, with no body, while it is still current. */
+                "if-none-match"?: string;
+            };
             path: {
                 id: string;
             };
@@ -11928,7 +11960,7 @@ export interface operations {
                 /** @description Last day, YYYY-MM-DD (included); on or after from, at most 366 days in all. */
                 to: string;
                 /** @description Comma-separated or repeated; any of day, week, month, team, listing: at most one of day, week, month and at most one of team, listing. Default day; empty (group_by=) groups by nothing. */
-                group_by?: string[];
+                group_by?: ("day" | "week" | "month" | "team" | "listing")[];
                 /** @description revenue only: keep only this ISO 4217 currency. */
                 currency?: string;
                 /** @description Narrow to these teams: a JSON array string (team_ids=["team_…","team_…"]) or repeated team_ids=team_…. */
@@ -12902,7 +12934,10 @@ export interface operations {
                 /** @description true: answer a realistic, schema-valid sample of this operation's success response (the same bytes every time) without reading or changing any data. Test tokens only (400 MOCK_NOT_ALLOWED_IN_LIVE_MODE with a live token; 400 MOCK_RESPONSES_DISABLED where the server turns mock answers off). The request is still authenticated, rate limited and validated; the answer is never stored under an Idempotency-Key. */
                 mock?: "true" | "false";
             };
-            header?: never;
+            header?: {
+                /** @description An ETag this client holds: 304 Not Modified, with no body, while it is still current. */
+                "if-none-match"?: string;
+            };
             path: {
                 id: string;
             };

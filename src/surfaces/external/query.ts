@@ -16,8 +16,8 @@ const DATE_DESCRIPTION = 'An ISO 8601 date-time (2026-05-02T15:22:00Z) or a cale
 
 export function pageQuerySchema(sortKeys: readonly string[]) {
   return {
-    page: Type.Optional(Type.Integer({ minimum: 1, maximum: 1_000_000, description: 'Page number, from 1 (default 1). Ignored when cursor is given.' })),
-    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, description: 'Items per page, 1–100 (default 20).' })),
+    page: Type.Optional(Type.Integer({ minimum: 1, maximum: 1_000_000, description: 'Page number, from 1 (default 1). Ignored when cursor is given.', 'x-openapi': { default: 1 } })),
+    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, description: 'Items per page, 1–100 (default 20).', 'x-openapi': { default: 20 } })),
     cursor: Type.Optional(
       Type.String({
         minLength: 1,
@@ -43,7 +43,11 @@ export function pageQuerySchema(sortKeys: readonly string[]) {
 }
 
 export function stateQuery(states: readonly string[]) {
-  return Type.Optional(Type.String({ maxLength: 500, description: `One of ${states.join(', ')}, or several comma-separated; another value is 400 EXTERNAL_INVALID_STATE.` }))
+  // the document's pattern (a comma list of the states); the surface checks it itself, to answer its own code
+  const one = `(${states.join('|')})`
+  return Type.Optional(
+    Type.String({ maxLength: 500, description: `One of ${states.join(', ')}, or several comma-separated; another value is 400 EXTERNAL_INVALID_STATE.`, 'x-openapi': { pattern: `^${one}(,${one})*$` } }),
+  )
 }
 
 export interface PageParams {

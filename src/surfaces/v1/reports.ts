@@ -255,6 +255,8 @@ export const reportRoutes: FastifyPluginAsyncTypebox<{ svc: ServicesFor }> = asy
               Type.Array(Type.String({ maxLength: 100 }), {
                 maxItems: 10,
                 description: `Comma-separated or repeated; any of ${GROUP_BY_VALUES.join(', ')}: at most one of day, week, month and at most one of team, listing. Default day; empty (group_by=) groups by nothing.`,
+                // the document's enum; the service checks the values (and their combination) itself
+                'x-openapi': { items: { type: 'string', enum: [...GROUP_BY_VALUES] } },
               }),
             ),
             currency: Type.Optional(Type.String({ minLength: 1, maxLength: 10, description: 'revenue only: keep only this ISO 4217 currency.', examples: ['USD'] })),

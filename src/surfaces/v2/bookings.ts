@@ -3,7 +3,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify'
 import Type from 'typebox'
 import { callerOf } from '../../http/auth.ts'
 import { checkIfMatch, etagOf, listQuerySchema, scopeOf, sendResource } from '../../http/list-query.ts'
-import { PathId, commaList, listOf } from '../../http/schemas.ts'
+import { PathId, calendarDate, commaList, listOf } from '../../http/schemas.ts'
 import { BOOKING_STATUSES, CancelBody, GuestDetailsBody, StayBody } from '../../modules/bookings/schemas.ts'
 import type { CreateBookingInput } from '../../modules/bookings/schemas.ts'
 import { bookingSpec, checkStay } from '../../modules/bookings/service.ts'
@@ -35,8 +35,8 @@ const IfMatch = Type.Object({ 'if-match': Type.Optional(Type.String({ descriptio
 const filterQuery = {
   status: commaList(BOOKING_STATUSES, 'status=CONFIRMED,ISSUED. '),
   listing_id: Type.Optional(Type.String({ maxLength: 64 })),
-  check_in_from: Type.Optional(Type.String({ description: 'YYYY-MM-DD, inclusive.' })),
-  check_in_to: Type.Optional(Type.String({ description: 'YYYY-MM-DD, inclusive.' })),
+  check_in_from: Type.Optional(calendarDate('YYYY-MM-DD, inclusive.')),
+  check_in_to: Type.Optional(calendarDate('YYYY-MM-DD, inclusive.')),
   created_after: Type.Optional(Type.String({ format: 'date-time', description: 'ISO 8601, or a calendar date (midnight UTC).' })),
   created_before: Type.Optional(Type.String({ format: 'date-time', description: 'ISO 8601, or a calendar date (midnight UTC).' })),
   external_booking_id: Type.Optional(Type.String({ maxLength: 200, description: 'external_reference.booking_id' })),
