@@ -13,6 +13,12 @@ export interface TravobooksOptions {
   baseUrl?: string | undefined
   /** Retries of a request after its first attempt (429, 503, 409 in progress, network). Default 3; 0 turns retrying off. */
   maxRetries?: number | undefined
+  /**
+   * How long each attempt waits for the server's answer to start, in milliseconds (default 60000).
+   * A timed-out GET or POST is retried like a lost connection; the last one throws code `TIMEOUT`.
+   * To bound a whole call, retries included, pass a `signal` (e.g. `AbortSignal.timeout(…)`).
+   */
+  timeoutMs?: number | undefined
   /** A fetch to use instead of the global one (a proxy agent, a test double, an instrumented fetch). */
   fetch?: typeof fetch | undefined
 }
@@ -56,7 +62,11 @@ export class TravobooksCore {
     const send = (request: Request) => (custom ?? globalThis.fetch)(request)
     this.#client = createClient<SdkPaths>({
       baseUrl: this.baseUrl,
-      fetch: retryingFetch(send, { ...DEFAULT_RETRY_POLICY, maxRetries: options.maxRetries ?? DEFAULT_RETRY_POLICY.maxRetries }),
+      fetch: retryingFetch(send, {
+        ...DEFAULT_RETRY_POLICY,
+        maxRetries: options.maxRetries ?? DEFAULT_RETRY_POLICY.maxRetries,
+        timeoutMs: options.timeoutMs ?? DEFAULT_RETRY_POLICY.timeoutMs,
+      }),
       querySerializer: (query) => serializeQuery(query as Record<string, unknown>),
       headers: { accept: 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
     })

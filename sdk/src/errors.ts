@@ -1,3 +1,5 @@
+import { ERROR_ADVICE } from './generated/error-advice.ts'
+
 /** What the server says about repeating a failed request (API.md §6). */
 export type RetryAdvice = 'retryable' | 'retry_after_fix' | 'non_retryable'
 
@@ -16,7 +18,8 @@ export interface TravobooksErrorInit {
 /**
  * Every failure the SDK reports: an error answer from any surface (v1/v2's `{"error": {…}}` and the
  * External API's flat `{"code", "message", "details"}` alike), or a network failure that outlived
- * its retries (`status` 0, code `NETWORK_ERROR`).
+ * its retries (`status` 0, code `NETWORK_ERROR`, or `TIMEOUT` when the last attempt ran out of
+ * `timeoutMs`).
  */
 export class TravobooksError extends Error {
   readonly code: string
@@ -44,12 +47,14 @@ export class TravobooksError extends Error {
 const ADVICE = new Set<string>(['retryable', 'retry_after_fix', 'non_retryable'])
 
 /**
- * The External API's flat errors carry no retry advice; the catalogue gives the same advice for a
- * status on every surface, so the status decides.
+ * The External API's flat errors carry no retry advice: the server's catalogue (generated into
+ * ERROR_ADVICE) knows each code's. Only a code it does not list (a newer server, a proxy's answer)
+ * falls back to the status.
  */
-function adviceForStatus(status: number, code: string): RetryAdvice {
-  if (status === 429 || status === 503 || code === 'IDEMPOTENCY_REQUEST_IN_PROGRESS') return 'retryable'
-  if (status >= 500) return 'non_retryable'
+export function adviceFor(status: number, code: string): RetryAdvice {
+  const known = Object.hasOwn(ERROR_ADVICE, code) ? ERROR_ADVICE[code] : undefined
+  if (known) return known
+  if (status === 408 || status === 429 || status >= 500) return 'retryable'
   return 'retry_after_fix'
 }
 
@@ -69,7 +74,7 @@ export function errorFromResponse(response: Response, body: unknown): Travobooks
       message: `HTTP ${response.status} ${response.statusText}`.trim(),
       status: response.status,
       request_id: headerRequestId,
-      retry_advice: adviceForStatus(response.status, ''),
+      retry_advice: adviceFor(response.status, ''),
       headers: response.headers,
     })
   }
@@ -80,7 +85,7 @@ export function errorFromResponse(response: Response, body: unknown): Travobooks
     message: text(envelope.message) ?? `HTTP ${response.status}`,
     status: response.status,
     request_id: text(envelope.request_id) ?? headerRequestId,
-    retry_advice: advice && ADVICE.has(advice) ? (advice as RetryAdvice) : adviceForStatus(response.status, code),
+    retry_advice: advice && ADVICE.has(advice) ? (advice as RetryAdvice) : adviceFor(response.status, code),
     details: isRecord(envelope.details) ? envelope.details : {},
     doc_url: text(envelope.doc_url),
     headers: response.headers,
@@ -90,4 +95,9 @@ export function errorFromResponse(response: Response, body: unknown): Travobooks
 export function networkError(cause: unknown): TravobooksError {
   const reason = cause instanceof Error ? cause.message : String(cause)
   return new TravobooksError({ code: 'NETWORK_ERROR', message: `The request did not reach the server: ${reason}`, status: 0, retry_advice: 'retryable', cause })
+}
+
+/** No answer within timeoutMs. The request may still have been applied, as with any lost answer. */
+export function timeoutError(timeoutMs: number, cause: unknown): TravobooksError {
+  return new TravobooksError({ code: 'TIMEOUT', message: `No answer from the server within ${timeoutMs} ms.`, status: 0, retry_advice: 'retryable', cause })
 }

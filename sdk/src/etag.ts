@@ -1,3 +1,5 @@
+import type { RequestOptions } from './resources/request-options.ts'
+
 /**
  * The ETag each resource arrived with, kept beside the object rather than in it, so a resource
  * stays exactly the body the server sent (and can be sent back as a PUT unchanged).
@@ -15,6 +17,6 @@ export function etagOf(resource: object): string | undefined {
 }
 
 /** Options of a conditional replacement: the PUT answers 412 PRECONDITION_FAILED when the resource changed since that ETag. */
-export interface ReplaceOptions {
+export interface ReplaceOptions extends RequestOptions {
   ifMatch?: string | undefined
 }

@@ -4,7 +4,9 @@ import { Invoices, Payments, Reports } from './resources/billing.ts'
 import { Bookings, BookingsV2 } from './resources/bookings.ts'
 import { Availability, Customers, Listings, Teams } from './resources/catalog.ts'
 import { ExternalBookings, ExternalListings } from './resources/external.ts'
-import { Events, TestClockResource, Tokens, Webhooks } from './resources/platform.ts'
+import { Events, SandboxResource, TestClockResource, Tokens, Webhooks } from './resources/platform.ts'
+import { signalOf } from './resources/request-options.ts'
+import type { RequestOptions } from './resources/request-options.ts'
 import type { Me } from './types.ts'
 
 /**
@@ -24,6 +26,7 @@ export class Travobooks extends TravobooksCore {
   readonly tokens = new Tokens(this)
   readonly webhooks = new Webhooks(this)
   readonly testClock = new TestClockResource(this)
+  readonly sandbox = new SandboxResource(this)
   readonly v2 = { bookings: new BookingsV2(this) }
   readonly external = { listings: new ExternalListings(this), bookings: new ExternalBookings(this) }
 
@@ -32,7 +35,7 @@ export class Travobooks extends TravobooksCore {
   }
 
   /** The calling token: partner, user, role, permissions, teams, mode, expiry, rate-limit buckets. */
-  me(): Promise<Me> {
-    return this.GET('/v1/me')
+  me(options?: RequestOptions): Promise<Me> {
+    return this.GET('/v1/me', signalOf(options))
   }
 }

@@ -61,6 +61,7 @@ export type CreatedToken = ResponseBody<'/v1/tokens', 'post'>
 export type WebhookEndpoint = Whole<ResponseBody<'/v1/webhooks/{id}', 'get'>>
 export type WebhookDelivery = ListItem<'/v1/webhooks/{id}/deliveries'>
 export type TestClock = ResponseBody<'/v1/test-clock', 'get'>
+export type Sandbox = ResponseBody<'/v1/sandbox', 'get'>
 export type ExternalListing = ResponseBody<'/api/v1/external/listings/{id}', 'get'>
 export type ExternalBooking = ResponseBody<'/api/v1/external/bookings/{id}', 'get'>
 export type PathParamsOf<P extends keyof paths, M extends HttpMethod> = Operation<P, M> extends { parameters: { path: infer A } } ? A : never

@@ -8,11 +8,21 @@ export type WebhookHeaders = Headers | Record<string, string | string[] | undefi
 
 const SIGNATURE_HEADERS = ['webhook-id', 'webhook-timestamp', 'webhook-signature'] as const
 
+/**
+ * A Headers by shape, not by `instanceof`: a framework's or polyfill's Headers (undici's in a
+ * bundle, a test double, another realm's) is a different class with the same methods.
+ */
+function isHeadersLike(headers: WebhookHeaders): headers is Headers {
+  const candidate = headers as Partial<Record<'get' | 'forEach' | 'entries', unknown>>
+  return typeof candidate.get === 'function' && (typeof candidate.forEach === 'function' || typeof candidate.entries === 'function')
+}
+
 function signatureHeaders(headers: WebhookHeaders): Record<string, string> {
   const picked: Record<string, string> = {}
-  const lowered = headers instanceof Headers ? undefined : Object.fromEntries(Object.entries(headers).map(([k, v]) => [k.toLowerCase(), v]))
+  const fetchHeaders = isHeadersLike(headers) ? headers : undefined
+  const lowered = fetchHeaders ? undefined : Object.fromEntries(Object.entries(headers).map(([k, v]) => [k.toLowerCase(), v]))
   for (const name of SIGNATURE_HEADERS) {
-    const value = lowered ? lowered[name] : (headers as Headers).get(name)
+    const value = fetchHeaders ? fetchHeaders.get(name) : lowered?.[name]
     const text = Array.isArray(value) ? value.join(' ') : value
     if (typeof text !== 'string' || text === '') throw new WebhookVerificationError(`Missing ${name} header`)
     picked[name] = text

@@ -71,7 +71,19 @@ describe('the SDK in a real browser', () => {
       const list = tvb.listings.list({ limit: 2 })
       for await (const listing of list) listed.push(listing.id)
 
-      const held = await tvb.v2.bookings.create({ listing_id: 'lst_00000000demx00000000000001', customer_id: 'cus_00000000demx00000000000001', stay })
+      // As on a plain-http page (not a secure context): no crypto.randomUUID, so the key comes from getRandomValues.
+      Object.defineProperty(Crypto.prototype, 'randomUUID', { value: undefined, configurable: true })
+      const keys: (string | null)[] = []
+      const keyed = new sdk.Travobooks({
+        token,
+        baseUrl: location.origin,
+        fetch: (input: RequestInfo | URL, init?: RequestInit) => {
+          const request = new Request(input, init)
+          keys.push(request.headers.get('idempotency-key'))
+          return fetch(request)
+        },
+      })
+      const held = await keyed.v2.bookings.create({ listing_id: 'lst_00000000demx00000000000001', customer_id: 'cus_00000000demx00000000000001', stay })
       const confirmed = await tvb.v2.bookings.confirm(held.id)
 
       let failure: { isTravobooksError: boolean; name: string; code: string; status: number; request_id: string | undefined } | undefined
@@ -99,6 +111,8 @@ describe('the SDK in a real browser', () => {
         failure,
         event: { id: event.id, event_type: event.event_type },
         tamperRefused,
+        randomUUID: typeof crypto.randomUUID,
+        keys,
       }
     }, args)
 
@@ -114,6 +128,9 @@ describe('the SDK in a real browser', () => {
     expect(results.failure!.request_id).toMatch(/\S/)
     expect(results.event).toEqual({ id: 'evt_01jq3v5x7e8f9g0h1j2k3m4n5p', event_type: 'booking.created' })
     expect(results.tamperRefused).toBe(true)
+    expect(results.randomUUID).toBe('undefined')
+    expect(results.keys).toHaveLength(1)
+    expect(results.keys[0]).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/)
 
     // the calls went out from the page itself, to its own origin
     const apiCalls = log.requests.filter((url) => new URL(url).pathname.startsWith('/v'))

@@ -65,6 +65,45 @@ describe('the SDK against a real server', () => {
     const raw = await tvb.GET('/v1/customers', { params: { query: { limit: 1 } } })
     expect(raw.data).toHaveLength(1)
     expect(raw.pagination.has_more).toBe(true)
+
+    // group_by: [] is sent as group_by= ("group by nothing"): one period, the whole range.
+    const from = stayDay(0)
+    const to = stayDay(5)
+    const whole = await tvb.reports.get('occupancy', { from, to, group_by: [] })
+    expect(whole.group_by).toEqual([])
+    expect(whole.data.length).toBeGreaterThanOrEqual(1)
+    for (const row of whole.data) expect(row.period).toBe(`${from}/${to}`)
+    const daily = await tvb.reports.get('occupancy', { from, to })
+    expect(daily.group_by).toEqual(['day'])
+    expect(daily.data.length).toBeGreaterThan(whole.data.length)
+  })
+
+  it('creates listings and customers under the caller\'s Idempotency-Key, and reads the sandbox', { timeout: TIMEOUT }, async () => {
+    const { tvb, teamId } = await sdkServer()
+    const listingBody = {
+      team_id: teamId,
+      name: 'SDK Keyed Lodge',
+      address: { country_code: 'VN', province_code: 'SG', city: 'Ho Chi Minh City', line1: '2 Le Loi' },
+      max_guests: 2,
+      bedrooms: 1,
+      nightly_rate: { amount: '900000', currency: 'VND' },
+      timezone: 'Asia/Ho_Chi_Minh',
+    }
+    const first = await tvb.listings.create(listingBody, { idempotencyKey: 'sdk-keyed-listing-1' })
+    const again = await tvb.listings.create(listingBody, { idempotencyKey: 'sdk-keyed-listing-1' })
+    expect(again.id).toBe(first.id)
+    expect((await tvb.listings.list({ q: 'SDK Keyed Lodge' }).toArray()).map((l) => l.id)).toEqual([first.id])
+
+    const customerBody = { team_id: teamId, name: 'Binh Tran', email: 'binh@example.com' }
+    const customer = await tvb.customers.create(customerBody, { idempotencyKey: 'sdk-keyed-customer-1' })
+    expect((await tvb.customers.create(customerBody, { idempotencyKey: 'sdk-keyed-customer-1' })).id).toBe(customer.id)
+    const reused = await failure(tvb.customers.create({ ...customerBody, name: 'Someone Else' }, { idempotencyKey: 'sdk-keyed-customer-1' }))
+    expect(reused).toMatchObject({ code: 'IDEMPOTENCY_KEY_REUSED', status: 422 })
+
+    const sandbox = await tvb.sandbox.get()
+    expect(sandbox).toMatchObject({ mode: 'test', magic_values_active: true })
+    expect(sandbox.listings.length).toBeGreaterThan(0)
+    expect(sandbox.test_clock.read).toBe('GET /v1/test-clock')
   })
 
   it('throws typed errors: 404, 400 with details, and the flat External API shape', { timeout: TIMEOUT }, async () => {
@@ -95,7 +134,8 @@ describe('the SDK against a real server', () => {
     expect(foreignTeam).toMatchObject({ code: 'INVALID_TEAM_IDS', status: 400, details: { invalid_team_ids: ['team_01jq3v5x7e8f9g0h1j2k3m4n5p'] } })
 
     const flat = await failure(tvb.external.bookings.get('bkg_01jq3v5x7e8f9g0h1j2k3m4n5p'))
-    expect(flat).toMatchObject({ code: 'EXTERNAL_BOOKING_NOT_ACCESSIBLE', status: 404, details: {}, retry_advice: 'retry_after_fix' })
+    // The flat shape carries no retry advice: the catalogue's (generated into the SDK) is filled in.
+    expect(flat).toMatchObject({ code: 'EXTERNAL_BOOKING_NOT_ACCESSIBLE', status: 404, details: {}, retry_advice: 'non_retryable' })
     expect(flat.request_id).toMatch(/^req_/)
     const flatInvalid = await failure(tvb.external.listings.list({ state: 'SLEEPING' }).toArray())
     expect(flatInvalid).toMatchObject({ code: 'EXTERNAL_INVALID_STATE', status: 400 })
@@ -134,8 +174,8 @@ describe('the SDK against a real server', () => {
     expect((await tvb.listings.get(current.id)).state).toBe('ARCHIVED')
   })
 
-  it('covers /v2 bookings and the External API, whose lists go by page number', { timeout: TIMEOUT }, async () => {
-    const { tvb, teamId } = await sdkServer()
+  it('covers /v2 bookings and the External API, whose lists start by number and go on by cursor', { timeout: TIMEOUT }, async () => {
+    const { tvb, teamId, client } = await sdkServer()
     const listing = await newListing(tvb, teamId, 'SDK V2 House')
     const customer = await newCustomer(tvb, teamId)
 
@@ -167,6 +207,36 @@ describe('the SDK against a real server', () => {
     const all = await tvb.external.listings.list({ limit: 2 }).toArray()
     expect(all.map((l) => l.id)).toEqual(ids)
     expect((await tvb.external.listings.get(listing.id)).id).toBe(listing.id)
+
+    // Under concurrent writes: a listing created between pages would shift page numbers (the
+    // newest come first) and repeat an item; the cursor continues right after the last one seen.
+    const urls: URL[] = []
+    const recording = client({
+      fetch: (async (input: RequestInfo | URL, init?: RequestInit) => {
+        const request = new Request(input, init)
+        if (request.method === 'GET') urls.push(new URL(request.url))
+        return fetch(request)
+      }) as typeof fetch,
+    })
+    const walked: string[] = []
+    let created = 0
+    for await (const page of recording.external.listings.list({ limit: 2 }).pages()) {
+      walked.push(...page.items.map((l) => l.id))
+      if (created++ < 2) await newListing(tvb, teamId, `SDK Concurrent ${created}`)
+    }
+    expect(new Set(walked).size).toBe(walked.length)
+    expect(walked).toEqual(ids)
+    expect(urls.length).toBe(first.total_pages)
+    expect(urls[0]!.searchParams.get('page')).toBe('1')
+    expect(urls[0]!.searchParams.has('cursor')).toBe(false)
+    for (const url of urls.slice(1)) {
+      expect(url.searchParams.get('cursor')).toMatch(/.+/)
+      expect(url.searchParams.has('page')).toBe(false)
+    }
+    // A walk started at page 2 asks for page 2 first.
+    const everything = await tvb.external.listings.list({ limit: 2 }).toArray()
+    const fromSecond = await tvb.external.listings.list({ limit: 2, page: 2 }).toArray()
+    expect(fromSecond.map((l) => l.id)).toEqual(everything.slice(2).map((l) => l.id))
     const externalBookings = await tvb.external.bookings.list({ team_ids: JSON.stringify([teamId]), limit: 1 }).toArray()
     expect(externalBookings.map((b) => b.id)).toContain(external.id)
   })

@@ -79,5 +79,22 @@ describe('webhook verification', () => {
     const old = new Date(now.getTime() - 3600_000)
     const oldHeaders = new Headers({ 'webhook-id': 'msg_2', 'webhook-timestamp': String(Math.floor(old.getTime() / 1000)), 'webhook-signature': new Webhook(secret).sign('msg_2', old, body) })
     expect(() => verifyWebhook(body, oldHeaders, secret)).toThrow(WebhookVerificationError)
+
+    // A Headers from another implementation (a framework's, a polyfill's) is not `instanceof Headers`.
+    class ForeignHeaders {
+      readonly #values: Map<string, string>
+      constructor(values: Record<string, string>) {
+        this.#values = new Map(Object.entries(values).map(([k, v]) => [k.toLowerCase(), v]))
+      }
+      get(name: string): string | null {
+        return this.#values.get(name.toLowerCase()) ?? null
+      }
+      forEach(callback: (value: string, key: string) => void): void {
+        this.#values.forEach(callback)
+      }
+    }
+    const foreign = new ForeignHeaders({ 'Webhook-Id': 'msg_1', 'Webhook-Timestamp': String(Math.floor(now.getTime() / 1000)), 'Webhook-Signature': signature })
+    expect(foreign).not.toBeInstanceOf(Headers)
+    expect(verifyWebhook(body, foreign as unknown as Headers, secret)).toMatchObject({ event_type: 'booking.created' })
   })
 })

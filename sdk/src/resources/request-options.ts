@@ -3,12 +3,19 @@ import type { ReplaceOptions } from '../etag.ts'
 import { CursorList } from '../pagination.ts'
 import type { CursorPage } from '../pagination.ts'
 
-/** What every resource method shares: POST keys, If-Match, ETag reads, and cursor lists. */
+/** What every resource method shares: abort signals, POST keys, If-Match, ETag reads, and cursor lists. */
+
+/** What every resource method takes last: an AbortSignal that cancels the call, retries and back-off included. */
+export interface RequestOptions {
+  signal?: AbortSignal | undefined
+}
 
 /** Options of a POST: your own Idempotency-Key, to make the call safe to repeat across processes too. */
-export interface PostOptions {
+export interface PostOptions extends RequestOptions {
   idempotencyKey?: string | undefined
 }
+
+export const signalOf = (options: RequestOptions | undefined) => (options?.signal ? { signal: options.signal } : {})
 
 export const keyHeader = (options: PostOptions | undefined) => (options?.idempotencyKey ? { 'idempotency-key': options.idempotencyKey } : {})
 
